@@ -1,0 +1,3 @@
+from latentatlas.cli.main import main
+
+raise SystemExit(main())

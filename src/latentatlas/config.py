@@ -1,0 +1,192 @@
+"""Experiment configuration: typed dataclasses with defaults in code, YAML files holding only overrides.
+
+`load_config("configs/shapes-vae.yaml", ["train.epochs=10", "model.latent_dim=3"])` returns a validated `Config`.
+Unknown keys and bad values raise `ConfigError` naming the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from latentatlas.config_schema import field_type, from_dict, to_dict, validate_tree
+from latentatlas.data.shapes import ShapesConfig
+from latentatlas.errors import ConfigError
+
+
+@dataclass
+class DataConfig:
+    """Where training data comes from. `shapes`: generated figures (seed 004)."""
+
+    kind: Literal["shapes"] = "shapes"
+    n_train: int = 1000
+    n_val: int = 500
+    shapes: ShapesConfig = field(default_factory=ShapesConfig)
+
+    def validate(self, prefix: str) -> None:
+        for key in ("n_train", "n_val"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"{prefix}.{key}: must be >= 1, got {getattr(self, key)}")
+
+
+@dataclass
+class ModelConfig:
+    """Model architecture. Widths are the channels of the stride-2 stages (chosen by measurement on CPU)."""
+
+    kind: Literal["ae", "vae"] = "vae"
+    latent_dim: int = 2
+    widths: list[int] = field(default_factory=lambda: [16, 32, 64, 128])
+    channels_last: bool = True
+
+    def validate(self, prefix: str) -> None:
+        if self.latent_dim < 1:
+            raise ConfigError(f"{prefix}.latent_dim: must be >= 1, got {self.latent_dim}")
+        if not self.widths or min(self.widths) < 1:
+            raise ConfigError(f"{prefix}.widths: need positive channel counts, got {self.widths}")
+
+
+@dataclass
+class LossConfig:
+    """ELBO weights: loss = reconstruction + beta * KL, beta ramped linearly over `kl_warmup_epochs`."""
+
+    beta: float = 1.0
+    kl_warmup_epochs: int = 0
+
+    def validate(self, prefix: str) -> None:
+        if self.beta < 0:
+            raise ConfigError(f"{prefix}.beta: must be >= 0, got {self.beta}")
+        if self.kl_warmup_epochs < 0:
+            raise ConfigError(f"{prefix}.kl_warmup_epochs: must be >= 0, got {self.kl_warmup_epochs}")
+
+
+@dataclass
+class TrainConfig:
+    """The training loop. `threads=0` uses every core; `max_minutes` stops cleanly once the budget is spent."""
+
+    epochs: int = 50
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    grad_clip: float | None = None
+    threads: int = 0
+    best_metric: str = "val_loss"
+    best_mode: Literal["min", "max"] = "min"
+    max_minutes: float | None = None
+    progress: bool = True
+
+    def validate(self, prefix: str) -> None:
+        if self.epochs < 1:
+            raise ConfigError(f"{prefix}.epochs: must be >= 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise ConfigError(f"{prefix}.batch_size: must be >= 1, got {self.batch_size}")
+        if self.lr <= 0:
+            raise ConfigError(f"{prefix}.lr: must be > 0, got {self.lr}")
+        if self.threads < 0:
+            raise ConfigError(f"{prefix}.threads: must be >= 0 (0 = all cores), got {self.threads}")
+        if self.max_minutes is not None and self.max_minutes <= 0:
+            raise ConfigError(f"{prefix}.max_minutes: must be > 0 or null, got {self.max_minutes}")
+
+
+@dataclass
+class AnalysisConfig:
+    """Latent maps written after training: decoded grid, prior samples, morphs, judged by the validity oracle."""
+
+    grid_n: int = 15
+    n_samples: int = 400
+    n_morphs: int = 6
+    morph_steps: int = 12
+
+    def validate(self, prefix: str) -> None:
+        for key in ("grid_n", "n_samples", "n_morphs", "morph_steps"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"{prefix}.{key}: must be >= 1, got {getattr(self, key)}")
+        if self.morph_steps < 2:
+            raise ConfigError(f"{prefix}.morph_steps: must be >= 2, got {self.morph_steps}")
+
+
+@dataclass
+class Config:
+    """A whole experiment. `name` labels the run directory; `seed` makes it reproducible."""
+
+    name: str = "run"
+    seed: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    analysis: AnalysisConfig = field(default_factory=AnalysisConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_dict(self)
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """`"train.epochs=10"` -> `("train.epochs", 10)`; the value is read as YAML (numbers, lists, true/false)."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"override {text!r} is not key=value; write e.g. train.epochs=10")
+    field_type(Config, key)  # raises for unknown keys
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key, value
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    *parents, leaf = key.split(".")
+    node = data
+    for part in parents:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"{part}: expected a mapping, got {child!r}")
+        node = child
+    node[leaf] = value
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML mapping; missing, unreadable or non-mapping files are ConfigErrors."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(
+            f"config file {str(path)!r} not found; pass a YAML file such as configs/shapes-vae.yaml"
+        )
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"config file {str(path)!r} is not valid YAML ({first})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {str(path)!r} must hold a mapping of keys, got {type(data).__name__}")
+    return data
+
+
+def config_from_dict(data: dict[str, Any], overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """Apply dotted `overrides` to a plain dict, build the typed Config and validate it."""
+    data = yaml.safe_load(yaml.safe_dump(data))  # deep copy of plain data
+    for text in overrides:
+        key, value = parse_override(text)
+        _set_dotted(data, key, value)
+    config = from_dict(Config, data)
+    validate_tree(config)
+    return config
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """Load a YAML file of overrides (or the defaults when `path` is None), then dotted overrides."""
+    data = read_yaml(path) if path is not None else {}
+    if path is not None and "name" not in data:
+        data["name"] = Path(path).stem
+    return config_from_dict(data, overrides)
+
+
+def save_config(config: Config, path: str | Path) -> None:
+    """Write the resolved config as YAML (every key, so the run can be reproduced from its folder alone)."""
+    Path(path).write_text(yaml.safe_dump(config.to_dict(), sort_keys=False), encoding="utf-8")

@@ -1,0 +1,92 @@
+"""The shapes lab (seed 004): an AE or VAE on generated binary figures, then latent maps judged by the oracle."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from latentatlas.config import Config
+from latentatlas.data.shapes import generate
+from latentatlas.losses.elbo import elbo_loss, kl_divergence, kl_weight, reconstruction_loss
+from latentatlas.models.autoencoder import build_autoencoder
+
+log = logging.getLogger("latentatlas")
+
+VAL_SEED_OFFSET = 1_000_003  # validation figures come from another stream than the training ones
+
+
+def to_tensor(images: np.ndarray, device: torch.device, channels_last: bool) -> torch.Tensor:
+    """bool (N, S, S) -> float32 (N, 1, S, S) on `device`."""
+    x = torch.from_numpy(np.ascontiguousarray(images)).to(torch.float32).unsqueeze(1).to(device)
+    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
+
+
+class ShapesTask:
+    """Data, model and steps of an autoencoder run on generated figures."""
+
+    def __init__(self, config: Config, device: torch.device):
+        self.config, self.device = config, device
+        shapes = config.data.shapes
+        self.train_images, self.train_factors = generate(shapes, config.data.n_train, seed=config.seed)
+        self.val_images, self.val_factors = generate(shapes, config.data.n_val, seed=config.seed + VAL_SEED_OFFSET)
+        cl = config.model.channels_last
+        self.x_train = to_tensor(self.train_images, device, cl)
+        self.x_val = to_tensor(self.val_images, device, cl)
+        model = build_autoencoder(config.model.kind, config.model.latent_dim, config.model.widths, shapes.size)
+        self.model = model.to(device, memory_format=torch.channels_last if cl else torch.contiguous_format)
+
+    def train_batches(self, epoch: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
+        """Shuffled mini-batches of the training images; a last batch of one image is dropped (BatchNorm)."""
+        n, bs = len(self.x_train), self.config.train.batch_size
+        order = torch.randperm(n, generator=generator).to(self.device)
+        for start in range(0, n, bs):
+            idx = order[start : start + bs]
+            if len(idx) > 1 or n == 1:
+                yield self.x_train[idx]
+
+    def train_step(self, x: torch.Tensor, epoch: int) -> tuple[torch.Tensor, dict[str, float]]:
+        out = self.model(x)
+        beta = kl_weight(self.config.loss.beta, epoch, self.config.loss.kl_warmup_epochs)
+        loss, parts = elbo_loss(out.logits, x, out.mu, out.logvar, beta=beta)
+        return loss, {"loss": loss.item(), **parts}
+
+    @torch.no_grad()
+    def validate(self, epoch: int) -> dict[str, float]:
+        """Validation ELBO with the full beta (comparable across epochs), one seeded posterior sample per image."""
+        self.model.eval()
+        generator = torch.Generator(device=self.device).manual_seed(self.config.seed)
+        recon = kl = errors = 0.0
+        n = len(self.x_val)
+        for start in range(0, n, 256):
+            x = self.x_val[start : start + 256]
+            mu, logvar = self.model.encode(x)
+            z = mu
+            if logvar is not None:
+                eps = torch.randn(mu.shape, generator=generator, device=self.device)
+                z = mu + eps * (0.5 * logvar).exp()
+                kl += kl_divergence(mu, logvar).sum().item()
+            logits = self.model.decode(z)
+            recon += reconstruction_loss(logits, x).item() * len(x)
+            errors += ((logits > 0) != (x > 0.5)).float().mean(dim=(1, 2, 3)).sum().item()
+        self.model.train()
+        recon, kl = recon / n, kl / n
+        return {
+            "val_loss": recon + self.config.loss.beta * kl,
+            "val_recon": recon,
+            "val_kl": kl,
+            "val_pixel_error": errors / n,
+        }
+
+    def finalize(self, run_dir: Path, history: list[dict[str, Any]]) -> dict[str, Any]:
+        """Latent maps of the best model: figures, report.html, and the numbers for summary.json."""
+        from latentatlas.tasks.shapes_report import write_latent_maps
+
+        final = self.validate(len(history))
+        summary = {k: final[k] for k in ("val_loss", "val_recon", "val_kl", "val_pixel_error")}
+        summary.update(write_latent_maps(self, run_dir, history))
+        return summary

@@ -1,0 +1,128 @@
+import json
+
+import pytest
+import torch
+
+from latentatlas.config import config_from_dict
+from latentatlas.errors import LatentAtlasError
+from latentatlas.tasks.shapes import ShapesTask
+from latentatlas.train import loop
+from latentatlas.train.checkpoint import load_checkpoint
+
+TINY = [
+    "data.n_train=24",
+    "data.n_val=12",
+    "model.widths=[4, 8, 8]",
+    "train.batch_size=8",
+    "train.epochs=3",
+    "train.progress=false",
+    "analysis.grid_n=3",
+    "analysis.n_samples=8",
+    "analysis.n_morphs=1",
+    "analysis.morph_steps=3",
+]
+
+
+def tiny(*extra):
+    return config_from_dict({"name": "tiny"}, TINY + list(extra))
+
+
+def _rows(run_dir):
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    return [{k: v for k, v in r.items() if not k.endswith("time_s") and k != "elapsed_s"} for r in rows]
+
+
+def test_run_directory_contents(tmp_path):
+    result = loop.train(tiny(), runs_root=tmp_path)
+    run = result.run_dir
+    assert run.parent == tmp_path and run.name.endswith("-tiny")
+    for name in ("config.yaml", "metrics.jsonl", "summary.json", "report.html"):
+        assert (run / name).is_file(), name
+    assert len(_rows(run)) == 3
+    ckpt = load_checkpoint(run / "checkpoints" / "last.safetensors")
+    assert ckpt.epoch == 2 and ckpt.config["train"]["epochs"] == 3
+    assert (run / "checkpoints" / "best.safetensors").is_file()
+    summary = json.loads((run / "summary.json").read_text())
+    for key in ("val_recon", "val_kl", "grid_validity", "sample_validity", "morph_validity", "morph_smoothness"):
+        assert key in summary, key
+    assert any((run / "figures").glob("*.png"))
+
+
+def test_same_seed_same_metrics_and_other_seed_differs(tmp_path, monkeypatch):
+    monkeypatch.setattr(ShapesTask, "finalize", lambda self, run_dir, history: {})
+    a = loop.train(tiny(), runs_root=tmp_path / "a").run_dir
+    b = loop.train(tiny(), runs_root=tmp_path / "b").run_dir
+    c = loop.train(tiny("seed=1"), runs_root=tmp_path / "c").run_dir
+    assert _rows(a) == _rows(b)
+    assert _rows(a) != _rows(c)
+
+
+def test_resume_after_a_kill_ends_where_the_uninterrupted_run_ends(tmp_path, monkeypatch):
+    monkeypatch.setattr(ShapesTask, "finalize", lambda self, run_dir, history: {})
+    full = loop.train(tiny(), runs_root=tmp_path / "full").run_dir
+
+    calls = {"n": 0}
+    real_validate = ShapesTask.validate
+
+    def dying_validate(self, epoch):
+        calls["n"] += 1
+        if calls["n"] == 2:  # killed during the second epoch's validation, after one checkpoint
+            raise KeyboardInterrupt
+        return real_validate(self, epoch)
+
+    monkeypatch.setattr(ShapesTask, "validate", dying_validate)
+    with pytest.raises(KeyboardInterrupt):
+        loop.train(tiny(), run_dir=tmp_path / "killed")
+    monkeypatch.setattr(ShapesTask, "validate", real_validate)
+    assert load_checkpoint(tmp_path / "killed" / "checkpoints" / "last.safetensors").epoch == 0
+    loop.train(None, resume=tmp_path / "killed")
+    assert _rows(tmp_path / "killed") == _rows(full)
+    w_full = load_checkpoint(full / "checkpoints" / "last.safetensors").model_state
+    w_resumed = load_checkpoint(tmp_path / "killed" / "checkpoints" / "last.safetensors").model_state
+    for k in w_full:
+        assert torch.equal(w_full[k], w_resumed[k]), k
+
+
+def test_nan_loss_stops_with_message_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
+    monkeypatch.setattr(ShapesTask, "finalize", lambda self, run_dir, history: {})
+    real_step = ShapesTask.train_step
+
+    def poisoned(self, x, epoch):
+        loss, stats = real_step(self, x, epoch)
+        return (loss * float("nan"), stats) if epoch == 1 else (loss, stats)
+
+    monkeypatch.setattr(ShapesTask, "train_step", poisoned)
+    with pytest.raises(loop.TrainingDiverged, match=r"loss became nan at epoch 2, step 1.*last good checkpoint"):
+        loop.train(tiny(), run_dir=tmp_path / "nan")
+    ckpt = load_checkpoint(tmp_path / "nan" / "checkpoints" / "last.safetensors")
+    assert ckpt.epoch == 0
+    assert all(torch.isfinite(v).all() for v in ckpt.model_state.values() if v.is_floating_point())
+
+
+def test_time_budget_stops_cleanly_with_validation_and_checkpoint(tmp_path, monkeypatch):
+    monkeypatch.setattr(ShapesTask, "finalize", lambda self, run_dir, history: {})
+    clock = {"t": 0.0}
+
+    def fake_monotonic():
+        clock["t"] += 1.0  # every call is one second later
+        return clock["t"]
+
+    monkeypatch.setattr(loop.time, "monotonic", fake_monotonic)
+    result = loop.train(tiny("train.epochs=50", "train.max_minutes=0.2"), run_dir=tmp_path / "budget")
+    assert 1 <= len(result.history) < 50
+    ckpt = load_checkpoint(tmp_path / "budget" / "checkpoints" / "last.safetensors")
+    assert ckpt.epoch == len(result.history) - 1
+
+
+def test_existing_run_dir_is_refused_and_untouched(tmp_path):
+    target = tmp_path / "taken"
+    target.mkdir()
+    (target / "keep.txt").write_text("mine")
+    with pytest.raises(LatentAtlasError, match="already exists"):
+        loop.train(tiny(), run_dir=target)
+    assert [p.name for p in target.iterdir()] == ["keep.txt"]
+
+
+def test_resume_of_a_dir_without_checkpoint(tmp_path):
+    with pytest.raises(LatentAtlasError, match="no checkpoints/last.safetensors"):
+        loop.train(None, resume=tmp_path)
