@@ -18,13 +18,53 @@ from latentatlas.errors import ConfigError
 
 
 @dataclass
-class DataConfig:
-    """Where training data comes from. `shapes`: generated figures (seed 004)."""
+class ImagesConfig:
+    """Labelled images for metric learning (seed 000).
 
-    kind: Literal["shapes"] = "shapes"
+    `path`: `cifar10` (the official binary release in `data_dir`; its test batch is the test split), a folder of
+    CIFAR-10 binary batches, an image folder (one sub-folder per class) or a `.zip` of one. Without a separate test
+    set, `split` holds out images by fraction (train, val, test), stratified and seeded: no image is in two splits.
+    `triplets`: `mined` = class-balanced P x K batches mined in-batch; `seed` = the series' fixed triplets
+    (consecutive pairs per class, one random negative, 95/5 split by triplet, which leaks images; a warning says
+    how many).
+    `folds` = k >= 2 turns the train + val part into k stratified folds (k-fold cross-validation; by triplet in
+    `seed` mode, as the series did) and `fold` picks the one used for validation.
+    """
+
+    path: str = "cifar10"
+    data_dir: str | None = None
+    download: bool = False
+    split: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    triplets: Literal["mined", "seed"] = "mined"
+    val_triplets: int = 2000
+    limit: int | None = None
+    augment: bool = True
+    padding: int = 4
+    folds: int = 0
+    fold: int = 0
+
+    def validate(self, prefix: str) -> None:
+        if self.folds == 1 or self.folds < 0:
+            raise ConfigError(f"{prefix}.folds: {self.folds}; use 0 (no cross-validation) or k >= 2 folds")
+        if self.folds and not 0 <= self.fold < self.folds:
+            raise ConfigError(f"{prefix}.fold: {self.fold} is not in 0..{self.folds - 1}")
+        if min(self.split) < 0 or self.split[0] <= 0 or abs(sum(self.split) - 1.0) > 1e-6:
+            raise ConfigError(f"{prefix}.split: {list(self.split)} must be 3 fractions >= 0 summing to 1, train > 0")
+        if self.val_triplets < 1:
+            raise ConfigError(f"{prefix}.val_triplets: must be >= 1, got {self.val_triplets}")
+        if self.limit is not None and self.limit < 20:
+            raise ConfigError(f"{prefix}.limit: {self.limit} images is too few; use at least 20 or null for all")
+
+
+@dataclass
+class DataConfig:
+    """Training data: `shapes` = generated figures (seed 004), `images` = labelled images (seed 000)."""
+
+    kind: Literal["shapes", "images"] = "shapes"
     n_train: int = 1000
     n_val: int = 500
     shapes: ShapesConfig = field(default_factory=ShapesConfig)
+    images: ImagesConfig = field(default_factory=ImagesConfig)
 
     def validate(self, prefix: str) -> None:
         for key in ("n_train", "n_val"):
@@ -32,34 +72,71 @@ class DataConfig:
                 raise ConfigError(f"{prefix}.{key}: must be >= 1, got {getattr(self, key)}")
 
 
+AUTOENCODERS = ("ae", "vae")
+EMBEDDERS = ("cnn", "vgg11")
+
+
 @dataclass
 class ModelConfig:
-    """Model architecture. Widths are the channels of the stride-2 stages (chosen by measurement on CPU)."""
+    """Model architecture.
 
-    kind: Literal["ae", "vae"] = "vae"
+    Autoencoders (`ae`, `vae`, for shapes): `latent_dim`, and `widths` = channels of the stride-2 stages (chosen by
+    measurement on CPU). Embedders (`cnn`, `vgg11`, for images): `embedding_dim`, `norm` (`group` makes
+    gradient accumulation exact), `pretrained` (a local file or URL of ImageNet VGG11 weights).
+    """
+
+    kind: Literal["ae", "vae", "cnn", "vgg11"] = "vae"
     latent_dim: int = 2
     widths: list[int] = field(default_factory=lambda: [16, 32, 64, 128])
     channels_last: bool = True
+    embedding_dim: int = 128
+    norm: Literal["batch", "group", "none"] = "batch"
+    pretrained: str | None = None
 
     def validate(self, prefix: str) -> None:
         if self.latent_dim < 1:
             raise ConfigError(f"{prefix}.latent_dim: must be >= 1, got {self.latent_dim}")
+        if self.embedding_dim < 1:
+            raise ConfigError(f"{prefix}.embedding_dim: must be >= 1, got {self.embedding_dim}")
         if not self.widths or min(self.widths) < 1:
             raise ConfigError(f"{prefix}.widths: need positive channel counts, got {self.widths}")
 
 
 @dataclass
+class KoLeoConfig:
+    """KoLeo regularizer (Sablayrolles et al., 2019): `weight` = lambda; `scope` = which embeddings see each other:
+    `micro` (each micro-batch, as the seed), `effective` (the whole accumulated batch, exact via GradCache),
+    `global` (all processes of a multi-process run)."""
+
+    weight: float = 0.0
+    scope: Literal["micro", "effective", "global"] = "micro"
+    eps: float = 1e-8
+
+    def validate(self, prefix: str) -> None:
+        if self.weight < 0:
+            raise ConfigError(f"{prefix}.weight: lambda must be >= 0, got {self.weight}")
+
+
+@dataclass
 class LossConfig:
-    """ELBO weights: loss = reconstruction + beta * KL, beta ramped linearly over `kl_warmup_epochs`."""
+    """Losses. Autoencoders: reconstruction + beta * KL, beta ramped linearly over `kl_warmup_epochs`.
+    Embedders: triplet loss with `margin` on `distance`, `mining` in class-balanced batches (`none` = fixed
+    triplets), plus `koleo.weight` * KoLeo."""
 
     beta: float = 1.0
     kl_warmup_epochs: int = 0
+    margin: float = 0.2
+    distance: Literal["cosine", "euclidean"] = "cosine"
+    mining: Literal["none", "all", "hard", "semi_hard"] = "all"
+    koleo: KoLeoConfig = field(default_factory=KoLeoConfig)
 
     def validate(self, prefix: str) -> None:
         if self.beta < 0:
             raise ConfigError(f"{prefix}.beta: must be >= 0, got {self.beta}")
         if self.kl_warmup_epochs < 0:
             raise ConfigError(f"{prefix}.kl_warmup_epochs: must be >= 0, got {self.kl_warmup_epochs}")
+        if self.margin < 0:
+            raise ConfigError(f"{prefix}.margin: must be >= 0, got {self.margin}")
 
 
 @dataclass
@@ -68,7 +145,11 @@ class TrainConfig:
 
     epochs: int = 50
     batch_size: int = 64
+    classes_per_batch: int = 10
+    images_per_class: int = 8
+    accumulation: int = 1
     lr: float = 1e-3
+    schedule: Literal["constant", "cosine"] = "constant"
     weight_decay: float = 0.0
     grad_clip: float | None = None
     threads: int = 0
@@ -84,6 +165,12 @@ class TrainConfig:
             raise ConfigError(f"{prefix}.batch_size: must be >= 1, got {self.batch_size}")
         if self.lr <= 0:
             raise ConfigError(f"{prefix}.lr: must be > 0, got {self.lr}")
+        if self.accumulation < 1:
+            raise ConfigError(f"{prefix}.accumulation: must be >= 1 micro-batches per step, got {self.accumulation}")
+        if self.images_per_class < 2:
+            raise ConfigError(f"{prefix}.images_per_class: K must be >= 2 to form positive pairs")
+        if self.classes_per_batch < 2:
+            raise ConfigError(f"{prefix}.classes_per_batch: P must be >= 2 to form negatives")
         if self.threads < 0:
             raise ConfigError(f"{prefix}.threads: must be >= 0 (0 = all cores), got {self.threads}")
         if self.max_minutes is not None and self.max_minutes <= 0:
@@ -123,6 +210,29 @@ class Config:
     def to_dict(self) -> dict[str, Any]:
         return to_dict(self)
 
+    def validate(self, prefix: str) -> None:
+        wanted = AUTOENCODERS if self.data.kind == "shapes" else EMBEDDERS
+        if self.model.kind not in wanted:
+            raise ConfigError(
+                f"model.kind: {self.model.kind!r} does not train on data.kind={self.data.kind!r}; use one of "
+                f"{', '.join(wanted)}"
+            )
+        if self.data.kind == "images":
+            self._validate_images()
+
+    def _validate_images(self) -> None:
+        t, loss = self.train, self.loss
+        if self.data.images.triplets == "seed" and loss.mining != "none":
+            raise ConfigError("loss.mining: fixed seed triplets are not mined; set loss.mining=none")
+        if self.data.images.triplets == "mined" and loss.mining == "none":
+            raise ConfigError("loss.mining: class-balanced batches need a mining rule; use all, hard or semi_hard")
+        if self.data.images.triplets == "mined" and t.classes_per_batch * t.images_per_class < 2 * t.images_per_class:
+            raise ConfigError("train.classes_per_batch: a batch needs at least 2 x K images")
+        micro = t.batch_size if self.data.images.triplets == "seed" else t.classes_per_batch
+        if micro % t.accumulation:
+            what = "train.batch_size" if self.data.images.triplets == "seed" else "train.classes_per_batch"
+            raise ConfigError(f"train.accumulation: {t.accumulation} does not divide {what}={micro}; pick a divisor")
+
 
 def parse_override(text: str) -> tuple[str, Any]:
     """`"train.epochs=10"` -> `("train.epochs", 10)`; the value is read as YAML (numbers, lists, true/false)."""
@@ -153,9 +263,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     """Read a YAML mapping; missing, unreadable or non-mapping files are ConfigErrors."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(
-            f"config file {str(path)!r} not found; pass a YAML file such as configs/shapes-vae.yaml"
-        )
+        raise ConfigError(f"config file {str(path)!r} not found; pass a YAML file such as configs/shapes-vae.yaml")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:

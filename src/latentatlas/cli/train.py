@@ -53,9 +53,9 @@ def run(args: argparse.Namespace) -> int:
             raise LatentAtlasError("--resume continues a run with its own config; drop the config and overrides")
         result = train(None, resume=args.resume, progress=not args.no_progress)
     else:
-        if path is None:
+        if path is None and not overrides:
             raise LatentAtlasError("no config given; e.g. latentatlas train configs/shapes-vae.yaml")
-        config = load_config(resolve_config_path(path), overrides)
+        config = load_config(resolve_config_path(path) if path else None, overrides)
         if args.no_progress:
             config.train.progress = False
         result = train(config, runs_root=args.runs_root, run_dir=args.run_dir)

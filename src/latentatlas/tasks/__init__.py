@@ -13,4 +13,8 @@ def build_task(config: Config, device: torch.device):
         from latentatlas.tasks.shapes import ShapesTask
 
         return ShapesTask(config, device)
+    if config.data.kind == "images":
+        from latentatlas.tasks.metric import MetricTask
+
+        return MetricTask(config, device)
     raise NotImplementedError(config.data.kind)  # unreachable: config validation allows only known kinds

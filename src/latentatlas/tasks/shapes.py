@@ -49,6 +49,18 @@ class ShapesTask:
             if len(idx) > 1 or n == 1:
                 yield self.x_train[idx]
 
+    def steps_per_epoch(self) -> int:
+        n, bs = len(self.x_train), self.config.train.batch_size
+        return n // bs + (n % bs > 1)
+
+    def split(self, x: torch.Tensor, parts: int) -> list[torch.Tensor]:
+        """Micro-batches for gradient accumulation."""
+        return list(x.chunk(parts))
+
+    def gradcache_objective(self):
+        """The ELBO is a sum over images: plain accumulation is already exact."""
+        return None
+
     def train_step(self, x: torch.Tensor, epoch: int) -> tuple[torch.Tensor, dict[str, float]]:
         out = self.model(x)
         beta = kl_weight(self.config.loss.beta, epoch, self.config.loss.kl_warmup_epochs)

@@ -8,7 +8,6 @@ from typing import Any
 
 from latentatlas.analysis.latent import latent_summary
 from latentatlas.data.oracle import ValidityOracle
-from latentatlas.report.latent_figures import write_latent_figures
 from latentatlas.report.shapes_report import write_run_report
 
 log = logging.getLogger("latentatlas")
@@ -32,7 +31,6 @@ def write_latent_maps(task, run_dir: Path, history: list[dict[str, Any]]) -> dic
         n_morphs=a.n_morphs,
         morph_steps=a.morph_steps,
     )
-    write_latent_figures(maps, run_dir / "figures")
     report = write_run_report(run_dir, maps, maps.summary, config.to_dict(), history)
     log.info("report: %s", report)
     return dict(maps.summary)

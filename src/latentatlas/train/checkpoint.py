@@ -80,16 +80,12 @@ def read_metadata(path: str | Path) -> dict[str, str]:
     """The metadata of a latentatlas checkpoint; LatentAtlasError for missing, unreadable or foreign files."""
     path = Path(path)
     if not path.is_file():
-        raise LatentAtlasError(
-            f"checkpoint {str(path)!r} not found; give a run's checkpoints/last.safetensors"
-        )
+        raise LatentAtlasError(f"checkpoint {str(path)!r} not found; give a run's checkpoints/last.safetensors")
     try:
         with safe_open(str(path), framework="pt") as fh:
             meta = fh.metadata() or {}
     except (SafetensorError, OSError, ValueError) as exc:
-        raise LatentAtlasError(
-            f"checkpoint {str(path)!r} is not a readable safetensors file ({exc})"
-        ) from None
+        raise LatentAtlasError(f"checkpoint {str(path)!r} is not a readable safetensors file ({exc})") from None
     if meta.get("format") != FORMAT:
         raise LatentAtlasError(
             f"checkpoint {str(path)!r} was not written by latentatlas (no '{FORMAT}' metadata); "
@@ -104,9 +100,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     try:
         tensors = load_file(str(path), device=str(map_location))
     except (SafetensorError, OSError) as exc:
-        raise LatentAtlasError(
-            f"checkpoint {str(path)!r} is damaged ({exc}); use another checkpoint"
-        ) from None
+        raise LatentAtlasError(f"checkpoint {str(path)!r} is damaged ({exc}); use another checkpoint") from None
     model_state = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
     optim_state = None
     if "optim_groups" in meta:

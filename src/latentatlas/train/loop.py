@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from latentatlas.config import Config, config_from_dict, save_config
 from latentatlas.errors import LatentAtlasError
 from latentatlas.train.checkpoint import load_checkpoint, load_model_state, save_checkpoint
+from latentatlas.train.gradcache import accumulate_gradients
 from latentatlas.train.rundir import append_jsonl, new_run_dir, truncate_metrics, write_json
 from latentatlas.train.runtime import epoch_seed, resolve_device, set_threads
 
@@ -43,29 +44,73 @@ def _is_better(value: float, best: float | None, mode: str) -> bool:
     return value < best if mode == "min" else value > best
 
 
+def _check_finite(loss: float, epoch: int, step: int) -> None:
+    if not math.isfinite(loss):
+        raise TrainingDiverged(
+            f"loss became {loss} at epoch {epoch + 1}, step {step + 1}; the last good checkpoint is kept "
+            "in checkpoints/last.safetensors; lower train.lr or set train.grad_clip"
+        )
+
+
+def _set_lr(optimizer, config: Config, progress: float) -> float:
+    """Cosine decay from `train.lr` to 0 over the run (Loshchilov & Hutter, 2017); constant otherwise."""
+    lr = config.train.lr
+    if config.train.schedule == "cosine":
+        lr = 0.5 * lr * (1.0 + math.cos(math.pi * min(max(progress, 0.0), 1.0)))
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    return lr
+
+
+def _progress(config: Config, epoch: int, step: int, steps_per_epoch: int, deadline: float | None) -> float:
+    """Share of the run done: by steps, or by time when a budget (`train.max_minutes`) ends the run sooner."""
+    done = (epoch * steps_per_epoch + step) / max(config.train.epochs * steps_per_epoch, 1)
+    if deadline is not None:
+        budget = config.train.max_minutes * 60
+        done = max(done, 1.0 - (deadline - time.monotonic()) / budget)
+    return done
+
+
 def _train_one_epoch(task, optimizer, config: Config, epoch: int, deadline: float | None, bar) -> tuple[dict, bool]:
-    """Run one epoch of steps; returns the mean of each step statistic and whether the time budget ran out."""
+    """Run one epoch of optimizer steps; returns the mean of each step statistic and whether time ran out.
+
+    Each batch is cut into `train.accumulation` micro-batches whose gradients add up before one optimizer step.
+    When the task's loss must see the whole effective batch (KoLeo with scope `effective`), GradCache computes
+    the exact large-batch gradient instead (see `latentatlas.train.gradcache`).
+    """
     model = task.model
     model.train()
     totals: dict[str, float] = {}
     steps = 0
     generator = torch.Generator().manual_seed(epoch_seed(config.seed, epoch))
+    objective = task.gradcache_objective() if config.train.accumulation > 1 else None
+    steps_per_epoch = task.steps_per_epoch()
     for step, batch in enumerate(task.train_batches(epoch, generator)):
-        loss, stats = task.train_step(batch, epoch)
-        if not torch.isfinite(loss):
-            raise TrainingDiverged(
-                f"loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}; the last good checkpoint is kept "
-                "in checkpoints/last.safetensors; lower train.lr or set train.grad_clip"
-            )
+        totals["lr"] = totals.get("lr", 0.0) + _set_lr(
+            optimizer, config, _progress(config, epoch, step, steps_per_epoch, deadline)
+        )
+        micros = task.split(batch, config.train.accumulation)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        if objective is not None:
+            result = accumulate_gradients(model, micros, objective)
+            _check_finite(result.loss, epoch, step)
+            loss_value, stats = result.loss, {"loss": result.loss, **result.stats}
+        else:
+            micro_stats = []
+            for micro in micros:
+                loss, stats = task.train_step(micro, epoch)
+                _check_finite(loss.item(), epoch, step)
+                (loss / len(micros)).backward()  # mean over micro-batches = the large batch's mean loss
+                micro_stats.append(stats)
+            stats = {k: sum(s[k] for s in micro_stats) / len(micro_stats) for k in micro_stats[0]}
+            loss_value = stats.get("loss", float("nan"))
         if config.train.grad_clip:
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.train.grad_clip)
         optimizer.step()
         steps += 1
         for key, value in stats.items():
             totals[key] = totals.get(key, 0.0) + float(value)
-        bar.set_postfix(loss=f"{loss.item():.4g}", refresh=False)
+        bar.set_postfix(loss=f"{loss_value:.4g}", refresh=False)
         if deadline is not None and time.monotonic() > deadline:
             return {f"train_{k}": v / steps for k, v in totals.items()}, True
     return {f"train_{k}": v / max(steps, 1) for k, v in totals.items()}, False

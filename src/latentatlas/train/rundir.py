@@ -41,9 +41,7 @@ def new_run_dir(root: str | Path = "runs", name: str = "run", path: str | Path |
             return candidate
         except FileExistsError:
             continue
-    raise LatentAtlasError(
-        f"could not create a run directory under {str(root)!r}; remove old runs or pick --run-dir"
-    )
+    raise LatentAtlasError(f"could not create a run directory under {str(root)!r}; remove old runs or pick --run-dir")
 
 
 def _json_safe(value: Any) -> Any:

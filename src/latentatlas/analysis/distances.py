@@ -1,0 +1,242 @@
+"""Mean pairwise distance between the members of every pair of classes, exact and O(N * D) for cosine.
+
+The seed computed a 10 x 10 matrix with 100 full |i| x |j| distance blocks. For cosine and squared euclidean
+distances the mean over a block only needs per-class sums, so the whole matrix costs one pass over the data:
+
+    sum_{a in i, b in j} <a, b> = <S_i, S_j>,                 S_i = sum_{a in i} a
+    sum_{a in i, b in j} ||a - b||^2 = n_j Q_i + n_i Q_j - 2 <S_i, S_j>,   Q_i = sum_{a in i} ||a||^2
+
+Self-pairs (a, a) add 1 to the cosine sum (unit vectors) and 0 to the squared-distance sum; excluding them
+subtracts n_i and divides the diagonal by n_i (n_i - 1) instead of n_i^2. Euclidean distance has no such
+identity: it is computed blockwise (rows x all later rows, by symmetry), then summed per class.
+
+The helpers `as_matrix`, `as_labels` and `row_block` are shared by the other `analysis` modules.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from latentatlas.errors import ConfigError, DataError
+
+METRICS = ("cosine", "sqeuclidean", "euclidean")
+DEFAULT_MEMORY_BUDGET = 256 * 2**20  # bytes for one (block, N) float64 temporary, times a few
+
+
+def as_matrix(x: Any, name: str = "embeddings", device: Any = None) -> torch.Tensor:
+    """Check and convert embeddings to a float64 tensor.
+
+    Args:
+        x: (N, D) float numpy array or torch tensor.
+        name: what the caller calls `x`, for error messages.
+        device: where to compute; default: x's device for tensors, else CPU.
+
+    Returns:
+        (N, D) float64 tensor on `device`.
+    """
+    if isinstance(x, np.ndarray):
+        if not np.issubdtype(x.dtype, np.floating) and not np.issubdtype(x.dtype, np.integer):
+            raise DataError(f"{name}: dtype {x.dtype} is not numeric; pass a float array of shape (N, D)")
+        t = torch.from_numpy(np.ascontiguousarray(x))
+    elif isinstance(x, torch.Tensor):
+        t = x.detach()
+    else:
+        raise DataError(f"{name}: got {type(x).__name__}; pass a numpy array or torch tensor of shape (N, D)")
+    if t.ndim != 2 or t.shape[0] == 0 or t.shape[1] == 0:
+        raise DataError(f"{name}: shape {tuple(t.shape)} is not (N, D) with N, D >= 1; reshape it to 2-D")
+    t = t.to(device=device if device is not None else t.device, dtype=torch.float64)
+    if not bool(torch.isfinite(t).all()):
+        raise DataError(f"{name}: contains NaN or inf; drop or fix those rows first")
+    return t
+
+
+def as_labels(labels: Any, n: int, device: Any = None) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
+    """Check integer labels and encode them as class indices 0..C-1.
+
+    Args:
+        labels: (N,) integer numpy array, torch tensor or sequence.
+        n: expected length (number of embeddings).
+        device: device of the returned codes.
+
+    Returns:
+        codes: (N,) int64 tensor, index into `classes`; classes: (C,) sorted unique labels; counts: (C,) int64.
+    """
+    t = labels.detach().cpu() if isinstance(labels, torch.Tensor) else torch.as_tensor(np.asarray(labels))
+    if t.dtype.is_floating_point or t.dtype.is_complex or t.dtype == torch.bool:
+        raise DataError(f"labels: dtype {t.dtype} is not integer; pass integer class ids of shape (N,)")
+    if t.ndim != 1 or t.shape[0] != n:
+        raise DataError(f"labels: shape {tuple(t.shape)} does not match ({n},); pass one label per embedding")
+    classes, codes, counts = torch.unique(t.long(), sorted=True, return_inverse=True, return_counts=True)
+    return codes.to(device), classes.numpy(), counts.numpy()
+
+
+def row_block(n_cols: int, memory_budget: int, bytes_per_item: int = 8, copies: int = 3) -> int:
+    """Rows per block so that `copies` (rows, n_cols) temporaries fit in `memory_budget` bytes."""
+    return max(1, min(n_cols, memory_budget // max(1, n_cols * bytes_per_item * copies)))
+
+
+def check_metric(metric: str) -> None:
+    """Raise ConfigError unless `metric` is one of METRICS."""
+    if metric not in METRICS:
+        raise ConfigError(f"metric: {metric!r} is not supported; use one of {', '.join(METRICS)}")
+
+
+@dataclass
+class ClassDistances:
+    """Mean pairwise distance between classes.
+
+    Attributes:
+        matrix: (C, C) float64, matrix[i, j] = mean distance between a member of class i and one of class j.
+        classes: (C,) sorted unique labels.
+        counts: (C,) members per class.
+        metric: "cosine" (1 - cos), "sqeuclidean" or "euclidean".
+        exclude_self: whether the diagonal leaves out each point's zero distance to itself.
+    """
+
+    matrix: np.ndarray
+    classes: np.ndarray
+    counts: np.ndarray
+    metric: str
+    exclude_self: bool
+
+    @property
+    def intra_mean(self) -> float:
+        """Mean of the diagonal (NaN entries of single-member classes left out)."""
+        return _mean_std(np.diag(self.matrix))[0]
+
+    @property
+    def intra_std(self) -> float:
+        """Population standard deviation of the diagonal."""
+        return _mean_std(np.diag(self.matrix))[1]
+
+    @property
+    def inter_mean(self) -> float:
+        """Mean of the C (C - 1) off-diagonal entries."""
+        return _mean_std(self.matrix[~np.eye(len(self.classes), dtype=bool)])[0]
+
+    @property
+    def inter_std(self) -> float:
+        """Population standard deviation of the off-diagonal entries."""
+        return _mean_std(self.matrix[~np.eye(len(self.classes), dtype=bool)])[1]
+
+    @property
+    def margin(self) -> float:
+        """Separation margin inter_mean - intra_mean (larger is better separated)."""
+        return self.inter_mean - self.intra_mean
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (NaN stays float('nan'))."""
+        return {
+            "metric": self.metric,
+            "exclude_self": self.exclude_self,
+            "classes": self.classes.tolist(),
+            "counts": self.counts.tolist(),
+            "matrix": self.matrix.tolist(),
+            "intra_mean": self.intra_mean,
+            "intra_std": self.intra_std,
+            "inter_mean": self.inter_mean,
+            "inter_std": self.inter_std,
+            "margin": self.margin,
+        }
+
+
+def _mean_std(values: np.ndarray) -> tuple[float, float]:
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return math.nan, math.nan
+    return float(values.mean()), float(values.std())
+
+
+def class_distance_matrix(
+    x: Any,
+    labels: Any,
+    metric: str = "cosine",
+    exclude_self: bool = True,
+    device: Any = None,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+) -> ClassDistances:
+    """Mean pairwise distance between the members of every pair of classes, exactly.
+
+    Args:
+        x: (N, D) float embeddings (numpy or torch).
+        labels: (N,) integer labels; classes are the sorted unique labels.
+        metric: "cosine" (1 - cos, rows need not be normalized), "sqeuclidean" or "euclidean".
+        exclude_self: leave each point's distance to itself out of the diagonal means (unbiased intra-class mean).
+        device: torch device to compute on (default: x's device, CPU for numpy).
+        memory_budget: bytes for the blockwise euclidean temporaries.
+
+    Returns:
+        ClassDistances with matrix (C, C); a single-member class gets NaN on the diagonal (with a warning)
+        when exclude_self is set.
+    """
+    check_metric(metric)
+    xt = as_matrix(x, device=device)
+    codes, classes, counts = as_labels(labels, xt.shape[0], device=xt.device)
+    n = torch.as_tensor(counts, dtype=torch.float64, device=xt.device)  # (C,)
+    onehot = torch.zeros(xt.shape[0], len(classes), dtype=torch.float64, device=xt.device)
+    onehot[torch.arange(xt.shape[0], device=xt.device), codes] = 1.0  # (N, C)
+    if metric == "euclidean":
+        sums = _euclidean_class_sums(xt, onehot, memory_budget)
+    else:
+        sums = _gram_class_sums(xt, onehot, metric)  # (C, C) sum over all pairs, self-pairs included
+    pairs = torch.outer(n, n)
+    if exclude_self:
+        if metric == "cosine":
+            sums.diagonal().sub_(n)  # each self-pair contributes cos(a, a) = 1
+        pairs.diagonal().sub_(n)  # n_i (n_i - 1) ordered pairs of distinct members
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (sums / pairs).cpu().numpy()
+    if metric == "cosine":
+        mean = 1.0 - mean
+    lone = classes[counts < 2] if exclude_self else classes[:0]
+    if lone.size:
+        warnings.warn(
+            f"classes {lone.tolist()} have a single member: their intra-class distance is NaN "
+            "(pass exclude_self=False to count the zero self-distance instead)",
+            stacklevel=2,
+        )
+        mean[np.flatnonzero(counts < 2), np.flatnonzero(counts < 2)] = np.nan
+    return ClassDistances(mean, classes, counts.astype(np.int64), metric, exclude_self)
+
+
+def _gram_class_sums(x: torch.Tensor, onehot: torch.Tensor, metric: str) -> torch.Tensor:
+    """(C, C) sums over all ordered pairs of <a, b> (cosine) or ||a - b||^2 (sqeuclidean), in O(N D)."""
+    if metric == "cosine":
+        norms = x.norm(dim=1, keepdim=True)
+        if bool((norms == 0).any()):
+            raise DataError("embeddings: some rows are all zeros, so cosine is undefined; drop those rows")
+        s = onehot.T @ (x / norms)  # (C, D) class sums S_i of unit vectors
+        return s @ s.T
+    # Centering leaves distances unchanged and avoids cancellation in n_j Q_i + n_i Q_j - 2 <S_i, S_j>.
+    xc = x - x.mean(dim=0)
+    s = onehot.T @ xc  # (C, D)
+    q = onehot.T @ (xc * xc).sum(dim=1)  # (C,)
+    n = onehot.sum(dim=0)
+    return torch.outer(q, n) + torch.outer(n, q) - 2.0 * (s @ s.T)
+
+
+def _euclidean_class_sums(x: torch.Tensor, onehot: torch.Tensor, memory_budget: int) -> torch.Tensor:
+    """(C, C) sums of ||a - b|| over all ordered pairs, blockwise over the upper triangle of the N x N matrix."""
+    xc = x - x.mean(dim=0)
+    sq = (xc * xc).sum(dim=1)  # (N,)
+    n_rows = xc.shape[0]
+    sums = torch.zeros(onehot.shape[1], onehot.shape[1], dtype=torch.float64, device=x.device)
+    block = row_block(n_rows, memory_budget)
+    for s in range(0, n_rows, block):
+        e = min(s + block, n_rows)
+        # (B, N - s) distances from rows s:e to rows s:, via ||a||^2 + ||b||^2 - 2 <a, b>.
+        d = (sq[s:e, None] + sq[None, s:] - 2.0 * (xc[s:e] @ xc[s:].T)).clamp_(min=0.0).sqrt_()
+        d[:, : e - s].fill_diagonal_(0.0)  # exact zeros for self-pairs, not sqrt(rounding error)
+        per_class = d @ onehot[s:]  # (B, C) row sums per column class
+        rows = onehot[s:e].T  # (C, B)
+        square = rows @ per_class  # (C, C) includes the (B, B) diagonal block once per ordered pair...
+        diag_block = rows @ (d[:, : e - s] @ onehot[s:e])  # ...but the later columns only once
+        later = square - diag_block
+        sums += diag_block + later + later.T
+    return sums

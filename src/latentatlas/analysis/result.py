@@ -1,0 +1,225 @@
+"""`analyze`: every geometry number of labelled embeddings, in one `Analysis` to save, print or show.
+
+The numbers come from the math modules (`distances`, `ellipses`, `retrieval`, `spread`, `pairs`); this module
+validates the inputs, runs them with one set of options, and keeps the results together with what is needed to
+draw them (the 2-D PCA coordinates and the class codes).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from latentatlas.analysis.io import encode_labels, output_dir, validate_embeddings
+from latentatlas.errors import ConfigError, DataError
+
+__all__ = ["METRICS", "Analysis", "analyze", "resolve_device", "to_jsonable"]
+
+METRICS = ("cosine", "euclidean", "sqeuclidean")
+RETRIEVAL_K = (1, 5, 10)
+
+
+@dataclass
+class Analysis:
+    """The geometry of N labelled embeddings in C classes (see `analyze`).
+
+    Attributes:
+        distances: `ClassDistances`, the (C, C) mean distance between classes and intra/inter/margin.
+        pca: `PCA2D` of the embeddings (L2-normalized first when the metric is cosine).
+        ellipses: `EllipseSet`, per class the ellipse covering `coverage` of its PCA points.
+        retrieval, spread: dicts of retrieval (precision at k...) and spread (uniformity, KoLeo...) numbers.
+        pairs: triplet pair metrics (AUC...) when triplets were given, else None.
+        labels: (N,) int64 class codes; embeddings: (N, D) float32 (kept for the projector export).
+    """
+
+    n: int
+    dim: int
+    metric: str
+    coverage: float
+    exclude_self: bool
+    class_names: list[str]
+    counts: list[int]
+    distances: Any
+    pca: Any
+    ellipses: Any
+    retrieval: dict
+    spread: dict
+    pairs: dict | None
+    labels: np.ndarray = field(repr=False)
+    embeddings: np.ndarray = field(repr=False)
+
+    def to_dict(self) -> dict:
+        """All numbers as JSON-safe Python types (NaN and inf become None); no per-embedding arrays."""
+        pca = {
+            "explained_variance_ratio": self.pca.explained_variance_ratio,
+            "normalized_first": self.metric == "cosine",
+        }
+        return to_jsonable(
+            {
+                "n": self.n,
+                "dim": self.dim,
+                "num_classes": len(self.class_names),
+                "metric": self.metric,
+                "coverage": self.coverage,
+                "exclude_self": self.exclude_self,
+                "class_names": self.class_names,
+                "counts": self.counts,
+                "distances": self.distances.to_dict(),
+                "pca": pca,
+                "ellipses": self.ellipses.to_dict(),
+                "retrieval": self.retrieval,
+                "spread": self.spread,
+                "pairs": self.pairs,
+            }
+        )
+
+    def save(self, path: str | Path, force: bool = False, projector: bool = False) -> Path:
+        """Write `analysis.json`, `figures/*.png`, `report.html` (and `projector/` if asked) into `path`.
+
+        Refuses a non-empty folder unless `force`; writes into a temporary sibling folder renamed at the end,
+        so `path` never holds a half-written result.
+        """
+        from latentatlas.analysis.projector import write_projector_files
+        from latentatlas.report.analysis_report import write_figures, write_report
+
+        with output_dir(path, force) as tmp:
+            text = json.dumps(self.to_dict(), indent=2, allow_nan=False)
+            (tmp / "analysis.json").write_text(text + "\n", encoding="utf-8")
+            figures = write_figures(self, tmp / "figures")
+            write_report(self, tmp / "report.html", figures)
+            if projector:
+                (tmp / "projector").mkdir()
+                write_projector_files(tmp / "projector", self.embeddings, self.labels, self.class_names)
+        return Path(path)
+
+    def summary_text(self) -> str:
+        """A few lines for the terminal."""
+        from latentatlas.report.analysis_report import summary_lines
+
+        return "\n".join(summary_lines(self))
+
+    def _repr_html_(self) -> str:
+        from latentatlas.report.analysis_report import notebook_html
+
+        return notebook_html(self)
+
+
+def analyze(
+    embeddings: np.ndarray | torch.Tensor,
+    labels: np.ndarray | torch.Tensor | list,
+    class_names: list[str] | None = None,
+    metric: str = "cosine",
+    coverage: float = 0.5,
+    exclude_self: bool = True,
+    triplets: np.ndarray | torch.Tensor | None = None,
+    device: str | torch.device | None = None,
+) -> Analysis:
+    """Measure the geometry of labelled embeddings.
+
+    Args:
+        embeddings: (N, D) float, any embeddings (not only latentatlas models').
+        labels: (N,) ints or strings, >= 2 classes.
+        class_names: one name per class, in the order of the sorted distinct labels.
+        metric: "cosine" (1 - cos), "euclidean" or "sqeuclidean", for distances, retrieval and spread.
+        coverage: fraction of each class's PCA points its ellipse covers, in (0, 1).
+        exclude_self: leave each point's zero distance to itself out of the intra-class means.
+        triplets: (T, 3) int indices (anchor, positive, negative) into `embeddings`, for pair metrics.
+        device: "auto", "cpu", "cuda" or None (cpu) for the pairwise distance computations.
+    """
+    from latentatlas.analysis.distances import class_distance_matrix
+    from latentatlas.analysis.ellipses import coverage_ellipses, pca_2d
+    from latentatlas.analysis.pairs import pair_metrics
+    from latentatlas.analysis.retrieval import retrieval_metrics
+    from latentatlas.analysis.spread import spread_metrics
+
+    if metric not in METRICS:
+        raise ConfigError(f"metric {metric!r} is unknown; use one of {', '.join(METRICS)}")
+    if not 0.0 < float(coverage) < 1.0:
+        raise ConfigError(f"coverage {coverage} is outside (0, 1); give a fraction such as 0.5")
+    x = validate_embeddings(embeddings, "embeddings")
+    if labels is None:
+        raise DataError("no labels given; the analysis compares classes, pass one label per embedding")
+    codes, names = encode_labels(labels, len(x), class_names, "labels", "class_names")
+    counts = np.bincount(codes, minlength=len(names))
+    if exclude_self and counts.min() < 2:
+        lonely = names[int(np.argmin(counts))]
+        raise DataError(
+            f"class {lonely!r} has a single embedding, so its intra-class distance is undefined; "
+            "drop it or give it more embeddings"
+        )
+    idx = _check_triplets(triplets, len(x))
+    dev = resolve_device(device)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(codes)
+    dist = class_distance_matrix(xt, yt, metric=metric, exclude_self=exclude_self, device=dev)
+    # The cosine distance sees directions only, so the picture is drawn from the unit-normalized embeddings.
+    pca = pca_2d(torch.nn.functional.normalize(xt, dim=1) if metric == "cosine" else xt)
+    ellipses = coverage_ellipses(pca.coords, yt, coverage=coverage)
+    # Squared euclidean distance ranks neighbours exactly as euclidean does, so retrieval uses the latter.
+    # Cut-offs above the N - 1 other points are dropped rather than refused (tiny sets stay analyzable).
+    ks = tuple(k for k in RETRIEVAL_K if k <= len(x) - 1)
+    retrieval = retrieval_metrics(
+        xt, yt, metric="cosine" if metric == "cosine" else "euclidean", k=ks, knn_k=min(10, len(x) - 1), device=dev
+    )
+    spread = spread_metrics(xt, yt, metric=metric)
+    pairs = None if idx is None else pair_metrics(xt[idx[:, 0]], xt[idx[:, 1]], xt[idx[:, 2]])
+    return Analysis(
+        n=len(x), dim=x.shape[1], metric=metric, coverage=float(coverage), exclude_self=exclude_self,
+        class_names=names, counts=counts.tolist(), distances=dist, pca=pca, ellipses=ellipses,
+        retrieval=retrieval, spread=spread, pairs=pairs, labels=codes, embeddings=x,
+    )  # fmt: skip
+
+
+def _check_triplets(triplets: object, n: int) -> torch.Tensor | None:
+    """(T, 3) int64 indices in [0, n), or None."""
+    if triplets is None:
+        return None
+    t = triplets.detach().cpu().numpy() if hasattr(triplets, "detach") else np.asarray(triplets)
+    if t.ndim != 2 or t.shape[1] != 3 or len(t) == 0:
+        raise DataError(f"triplets have shape {t.shape}; give a (T, 3) array of (anchor, positive, negative)")
+    if t.dtype.kind == "f" and np.all(t == np.round(t)):
+        t = t.astype(np.int64)
+    if t.dtype.kind not in "iu":
+        raise DataError(f"triplets have dtype {t.dtype}; give integer indices into the embeddings")
+    if t.min() < 0 or t.max() >= n:
+        raise DataError(f"triplet index {int(t.max() if t.max() >= n else t.min())} is outside [0, {n}); "
+                        "give row indices into the embeddings")  # fmt: skip
+    return torch.from_numpy(t.astype(np.int64))
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """None or "cpu" -> cpu; "auto" -> cuda when available; "cuda" must be available."""
+    if device is None or str(device) == "cpu":
+        return torch.device("cpu")
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"device {device!r} asked but CUDA is not available; use --device cpu or auto")
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ConfigError(f"device {device!r} is unknown; use auto, cpu or cuda") from None
+
+
+def to_jsonable(value: Any) -> Any:
+    """Turn tensors, arrays, numpy scalars, tuples and `to_dict` objects into JSON types; NaN -> None."""
+    if hasattr(value, "to_dict") and not isinstance(value, dict):
+        return to_jsonable(value.to_dict())
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, np.ndarray | np.generic):
+        value = value.tolist()
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

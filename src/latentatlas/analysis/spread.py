@@ -1,0 +1,210 @@
+"""How embeddings fill their space: alignment, uniformity, KoLeo, nearest neighbours, effective rank, silhouette.
+
+Pairwise quantities are exact and blockwise (a (block, N) matrix at a time). `spread_metrics` runs the O(N^2)
+ones (uniformity, nearest neighbours / KoLeo, euclidean silhouette) on a seeded subsample of at most
+`max_points` rows and says so in its output; NN distances of a subsample are larger than in the full set.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from latentatlas.analysis.distances import (
+    DEFAULT_MEMORY_BUDGET,
+    as_labels,
+    as_matrix,
+    check_metric,
+    row_block,
+)
+from latentatlas.errors import DataError
+
+
+def _unit(x: torch.Tensor) -> torch.Tensor:
+    norms = x.norm(dim=1, keepdim=True)
+    if bool((norms == 0).any()):
+        raise DataError("embeddings: some rows are all zeros and cannot be L2-normalized; drop those rows")
+    return x / norms
+
+
+def _sq_dist_blocks(x: torch.Tensor, memory_budget: int):
+    """Yield (start, end, (B, N) squared distances of rows start:end to all rows, self-pairs exactly 0)."""
+    xc = x - x.mean(dim=0)  # translation-free, so ||a||^2 + ||b||^2 - 2 <a, b> keeps its digits
+    sq = (xc * xc).sum(dim=1)
+    block = row_block(x.shape[0], memory_budget)
+    for s in range(0, x.shape[0], block):
+        e = min(s + block, x.shape[0])
+        d2 = (sq[s:e, None] + sq[None, :] - 2.0 * (xc[s:e] @ xc.T)).clamp_(min=0.0)
+        d2[torch.arange(e - s), torch.arange(s, e)] = 0.0
+        yield s, e, d2
+
+
+def alignment(x_a: Any, x_b: Any, alpha: float = 2.0) -> float:
+    """Wang & Isola (2020) alignment E ||f(a) - f(b)||^alpha over positive pairs, on L2-normalized rows.
+
+    Args:
+        x_a, x_b: (N, D) embeddings, row i of each forming a positive pair.
+    """
+    a, b = _unit(as_matrix(x_a, "x_a")), _unit(as_matrix(x_b, "x_b"))
+    if a.shape != b.shape:
+        raise DataError(f"alignment: shapes {tuple(a.shape)} and {tuple(b.shape)} differ; pass paired rows")
+    return float(((a - b).norm(dim=1) ** alpha).mean())
+
+
+def uniformity(x: Any, t: float = 2.0, memory_budget: int = DEFAULT_MEMORY_BUDGET) -> float:
+    """Wang & Isola (2020) uniformity log mean_{i<j} exp(-t ||x_i - x_j||^2) on L2-normalized rows, exactly.
+
+    Args:
+        x: (N, D) embeddings, N >= 2. Cost O(N^2 D); subsample large sets (see spread_metrics).
+    """
+    u = _unit(as_matrix(x))
+    n = u.shape[0]
+    if n < 2:
+        raise DataError("embeddings: uniformity needs at least 2 rows")
+    total = 0.0
+    for _, _, d2 in _sq_dist_blocks(u, memory_budget):
+        total += float(torch.exp(-t * d2).sum())
+    # The full N x N sum counts each pair twice and adds N self-terms exp(0) = 1. On the unit sphere
+    # d^2 <= 4, so every term is >= exp(-4t): no underflow for usual t and no log-sum-exp needed.
+    return math.log((total - n) / (n * (n - 1)))
+
+
+def nearest_neighbor_distances(
+    x: Any, normalize: bool = True, memory_budget: int = DEFAULT_MEMORY_BUDGET
+) -> np.ndarray:
+    """Euclidean distance of each row to its nearest other row, exact and blockwise.
+
+    Args:
+        x: (N, D) embeddings, N >= 2.
+        normalize: L2-normalize rows first (distances on the unit sphere, as KoLeo uses).
+
+    Returns:
+        (N,) float64.
+    """
+    xt = as_matrix(x)
+    if xt.shape[0] < 2:
+        raise DataError("embeddings: nearest neighbours need at least 2 rows")
+    xt = _unit(xt) if normalize else xt
+    out = torch.empty(xt.shape[0], dtype=torch.float64, device=xt.device)
+    for s, e, d2 in _sq_dist_blocks(xt, memory_budget):
+        d2[torch.arange(e - s), torch.arange(s, e)] = torch.inf
+        out[s:e] = d2.min(dim=1).values.sqrt()
+    return out.cpu().numpy()
+
+
+def koleo(x: Any, eps: float = 1e-8) -> float:
+    """KoLeo entropy estimate (Sablayrolles et al. 2019; DINOv2's form): -mean_i log(min_{j != i} ||x_i - x_j|| + eps)
+    on L2-normalized rows. Lower means points are spread more evenly."""
+    return float(-np.mean(np.log(nearest_neighbor_distances(x, normalize=True) + eps)))
+
+
+def effective_rank(x: Any) -> float:
+    """Roy & Vetterli (2007) effective rank exp(H(p)), p_k = sigma_k / sum sigma, of the centred (N, D) matrix.
+
+    Singular values come from the D x D scatter matrix's eigenvalues (sigma_k^2), O(N D^2).
+    """
+    xt = as_matrix(x)
+    xc = xt - xt.mean(dim=0)
+    sigma = torch.linalg.eigvalsh(xc.T @ xc).clamp(min=0.0).sqrt()
+    if float(sigma.sum()) == 0.0:
+        return 0.0  # all rows identical: no direction carries variance
+    p = sigma / sigma.sum()
+    p = p[p > 0]
+    return float(torch.exp(-(p * p.log()).sum()))
+
+
+def mean_norm(x: Any) -> float:
+    """Mean L2 norm of the rows of (N, D) embeddings."""
+    return float(as_matrix(x).norm(dim=1).mean())
+
+
+def silhouette(x: Any, labels: Any, metric: str = "cosine", memory_budget: int = DEFAULT_MEMORY_BUDGET) -> float:
+    """Exact mean silhouette (Rousseeuw 1987): s_i = (b_i - a_i) / max(a_i, b_i), 0 for single-member classes.
+
+    a_i: mean distance to the other members of i's class; b_i: smallest mean distance to another class.
+    Cosine and sqeuclidean mean distances to a class come from class sums in O(N C D); euclidean is blockwise.
+
+    Args:
+        x: (N, D) embeddings; labels: (N,) integers with 2 <= C <= N - 1 classes.
+        metric: "cosine", "sqeuclidean" or "euclidean".
+    """
+    check_metric(metric)
+    xt = as_matrix(x)
+    codes, classes, counts = as_labels(labels, xt.shape[0], device=xt.device)
+    if not 2 <= len(classes) <= xt.shape[0] - 1:
+        raise DataError(f"labels: silhouette needs 2..N-1 classes, got {len(classes)}; check the labels")
+    n = torch.as_tensor(counts, dtype=torch.float64, device=xt.device)
+    onehot = torch.zeros(xt.shape[0], len(classes), dtype=torch.float64, device=xt.device)
+    onehot[torch.arange(xt.shape[0]), codes] = 1.0
+    if metric == "cosine":
+        u = _unit(xt)
+        sums = u @ (onehot.T @ u).T  # (N, C) sum of cos to each class; self adds 1
+        sums = onehot.sum(dim=0) - sums  # sum of (1 - cos); self adds 0
+    elif metric == "sqeuclidean":
+        xc = xt - xt.mean(dim=0)
+        sq = (xc * xc).sum(dim=1)
+        sums = sq[:, None] * n - 2.0 * xc @ (onehot.T @ xc).T + (onehot.T @ sq)[None, :]  # self adds 0
+    else:
+        sums = torch.empty(xt.shape[0], len(classes), dtype=torch.float64, device=xt.device)
+        for s, e, d2 in _sq_dist_blocks(xt, memory_budget):
+            sums[s:e] = d2.sqrt_() @ onehot
+    own = n[codes]  # (N,)
+    rows = torch.arange(xt.shape[0])
+    a = sums[rows, codes] / (own - 1).clamp(min=1)
+    others = sums / n
+    others[rows, codes] = torch.inf
+    b = others.min(dim=1).values
+    s_i = (b - a) / torch.maximum(a, b)
+    s_i = torch.where((own > 1) & (torch.maximum(a, b) > 0), s_i, torch.zeros_like(s_i))
+    return float(s_i.mean())
+
+
+def spread_metrics(
+    x: Any,
+    labels: Any = None,
+    metric: str = "cosine",
+    max_points: int = 20_000,
+    seed: int = 0,
+    bins: int = 30,
+) -> dict[str, Any]:
+    """Bundle of spread metrics; O(N^2) ones run on a seeded subsample of at most `max_points` rows.
+
+    Args:
+        x: (N, D) embeddings. labels: optional (N,) integers, for the silhouette.
+        metric: silhouette metric. max_points: subsample cap. seed: subsample seed. bins: NN histogram bins.
+
+    Returns:
+        dict: mean_norm, effective_rank (all rows), uniformity, koleo, nn_mean, nn_median, nn_hist_counts,
+        nn_hist_edges (unit-sphere NN distances), n_subsample, subsampled, and silhouette if labels are given.
+    """
+    check_metric(metric)
+    xt = as_matrix(x)
+    codes = as_labels(labels, xt.shape[0])[0] if labels is not None else None
+    n = xt.shape[0]
+    pick = torch.arange(n)
+    if n > max_points:
+        pick = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:max_points].sort().values
+    sub = xt[pick.to(xt.device)]
+    nn = nearest_neighbor_distances(sub, normalize=True)
+    counts, edges = np.histogram(nn, bins=bins)
+    out: dict[str, Any] = {
+        "mean_norm": mean_norm(xt),
+        "effective_rank": effective_rank(xt),
+        "uniformity": uniformity(sub),
+        "koleo": float(-np.mean(np.log(nn + 1e-8))),
+        "nn_mean": float(nn.mean()),
+        "nn_median": float(np.median(nn)),
+        "nn_hist_counts": counts.tolist(),
+        "nn_hist_edges": edges.tolist(),
+        "n_subsample": int(len(pick)),
+        "subsampled": bool(n > max_points),
+    }
+    if codes is not None:
+        # cosine / sqeuclidean silhouettes are O(N C D): exact on all rows; euclidean uses the subsample.
+        rows = pick if metric == "euclidean" else torch.arange(n)
+        out["silhouette"] = silhouette(xt[rows.to(xt.device)], codes[rows].cpu().numpy(), metric)
+        out["silhouette_metric"] = metric
+    return out

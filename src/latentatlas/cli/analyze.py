@@ -1,0 +1,116 @@
+"""`latentatlas analyze`: geometry report of any embeddings file, or of a training run folder."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from latentatlas.errors import LatentAtlasError
+
+log = logging.getLogger("latentatlas")
+
+EPILOG = """inputs: .npy (N, D); .npz / .safetensors with 'embeddings' and optional 'labels';
+.csv / .tsv of numbers (labels in --label-column); a TensorBoard projector folder (tensors.tsv +
+metadata.tsv); a training run folder (config.yaml).
+outputs in --out: analysis.json, figures/*.png, report.html (self-contained), projector/ with --projector."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "analyze",
+        help="distances, ellipses, retrieval and spread of embeddings, with a report",
+        description="Measure the geometry of labelled embeddings; write analysis.json, figures, report.html.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("embeddings", metavar="EMBEDDINGS", help="embeddings file, projector folder or run folder")
+    p.add_argument("--labels", metavar="FILE", help=".npy, .txt or .csv with one label per line")
+    p.add_argument("--class-names", metavar="FILE", help="one class name per line, in sorted label order")
+    p.add_argument("--label-column", metavar="NAME", help="CSV/TSV/metadata column holding the labels")
+    p.add_argument("--metric", choices=["cosine", "euclidean", "sqeuclidean"], default="cosine")
+    p.add_argument("--coverage", type=float, default=0.5, help="fraction of each class inside its ellipse")
+    p.add_argument("--include-self", action="store_true", help="count self-pairs (distance 0) in intra means")
+    p.add_argument("--triplets", metavar="FILE", help="(T, 3) anchor/positive/negative indices: .npy or .csv a,p,n")
+    p.add_argument("--projector", action="store_true", help="also write a TensorBoard projector folder")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (must not exist, unless --force)")
+    p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from latentatlas.analysis.io import check_out_dir
+    from latentatlas.analysis.result import analyze, resolve_device
+
+    out = check_out_dir(args.out, args.force)  # fail before any slow work
+    device = resolve_device(args.device)
+    source = Path(args.embeddings)
+    if source.is_dir() and (source / "config.yaml").is_file():
+        data = _embed_run(source, args)
+    else:
+        from latentatlas.analysis.io import load_embeddings
+
+        data = load_embeddings(source, args.labels, args.label_column, args.class_names)
+    if data.labels is None:
+        raise LatentAtlasError(f"{source}: no labels found; pass --labels FILE or --label-column NAME")
+    triplets = None if args.triplets is None else load_triplets(Path(args.triplets))
+    analysis = analyze(
+        data.embeddings,
+        data.labels,
+        class_names=data.class_names,
+        metric=args.metric,
+        coverage=args.coverage,
+        exclude_self=not args.include_self,
+        triplets=triplets,
+        device=device,
+    )
+    analysis.save(out, force=args.force, projector=args.projector)
+    print(analysis.summary_text())
+    print(f"report: {out / 'report.html'}")
+    return 0
+
+
+def _embed_run(run_dir: Path, args: argparse.Namespace):
+    """Embeddings of a training run folder, via `latentatlas.analysis.embed.embed_run` (imported lazily)."""
+    try:
+        from latentatlas.analysis.embed import embed_run
+    except ImportError:
+        raise LatentAtlasError(
+            f"{run_dir}: run-folder analysis is not available yet; export its embeddings to .npz and analyze that"
+        ) from None
+    if args.labels or args.label_column or args.class_names:
+        raise LatentAtlasError(
+            f"{run_dir}: a run folder brings its own labels; drop --labels/--label-column/--class-names"
+        )
+    return embed_run(run_dir)
+
+
+def load_triplets(path: Path):
+    """(T, 3) int64 indices from `.npy`, or `.csv` with columns a, p, n (header optional)."""
+    import numpy as np
+
+    from latentatlas.analysis.io import _is_int
+    from latentatlas.errors import DataError
+
+    if not path.is_file():
+        raise DataError(f"{path}: no such triplets file; check the --triplets path")
+    if path.suffix.lower() == ".npy":
+        try:
+            return np.load(path, allow_pickle=False)
+        except (ValueError, OSError) as exc:
+            raise DataError(f"{path}: not a readable .npy array ({exc}); save it with numpy.save") from None
+    if path.suffix.lower() != ".csv":
+        raise DataError(f"{path}: unknown triplets extension {path.suffix!r}; use .npy or .csv with columns a,p,n")
+    lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    if lines and not _is_int(lines[0].split(",")[0]):  # a header row
+        if [c.strip() for c in lines[0].split(",")] != ["a", "p", "n"]:
+            raise DataError(f"{path}: header {lines[0]!r} is not 'a,p,n'; name the columns a,p,n")
+        lines = lines[1:]
+    try:
+        rows = [[int(c) for c in ln.split(",")] for ln in lines]
+    except ValueError:
+        raise DataError(f"{path}: triplets must be integer indices a,p,n on each line; fix the file") from None
+    if not rows or any(len(r) != 3 for r in rows):
+        raise DataError(f"{path}: expected 3 integer columns a,p,n on each line; fix the file")
+    return np.array(rows, dtype=np.int64)

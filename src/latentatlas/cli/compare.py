@@ -1,0 +1,36 @@
+"""`latentatlas compare RUN_A RUN_B [...]`: every summary number side by side, plus a report with the figures."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from latentatlas.errors import LatentAtlasError
+
+log = logging.getLogger("latentatlas")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "compare",
+        help="compare finished runs side by side",
+        description="Print every summary number of the runs side by side (runs as columns) and write compare.json "
+        "and a self-contained report.html with the runs' latent grid, scatter, samples and morph figures.",
+    )
+    parser.add_argument("runs", nargs="+", metavar="RUN", help="run directories (each with summary.json)")
+    parser.add_argument("--out", default=None, help="output directory (default runs/compare-<YYYYmmdd-HHMMSS>/)")
+    parser.add_argument("--force", action="store_true", help="replace --out if it already exists")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from latentatlas.report.compare import default_out_dir, format_table, load_run, summary_table, write_comparison
+
+    if len(args.runs) < 2:
+        raise LatentAtlasError(f"compare needs at least two run directories, got {len(args.runs)}; pass RUN_A RUN_B")
+    runs = [load_run(path) for path in args.runs]  # fails on the first bad directory, before writing anything
+    headers, rows = summary_table(runs)
+    print(format_table(headers, rows))
+    out = write_comparison(runs, args.out or default_out_dir(), force=args.force)
+    print(f"\nwrote {out / 'compare.json'} and {out / 'report.html'}")
+    return 0

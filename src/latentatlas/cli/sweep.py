@@ -1,0 +1,144 @@
+"""`latentatlas sweep CONFIG --grid KEY=V1,V2 ... [--seeds N] [--folds K] [--out DIR] [KEY=VALUE ...]`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+from latentatlas.errors import ConfigError, LatentAtlasError
+
+EPILOG = """examples:
+  # KoLeo lambda sweep, 3 seeds each (seeds = the config's seed + 0, 1, 2)
+  latentatlas sweep my-cifar.yaml --grid loss.koleo.weight=0,0.001,0.01,0.1,0.5,1 --seeds 3 train.epochs=7
+  # accumulation 1 vs 4 micro-batches with and without KoLeo, 5-fold cross-validation
+  latentatlas sweep my-cifar.yaml --grid train.accumulation=1,4 loss.koleo.weight=0,0.1 --folds 5
+  # AE-style beta sweep on the generated shapes, printed but not run
+  latentatlas sweep shapes-vae --grid loss.beta=0.5,1,2 --seeds 2 --dry-run
+  # continue an interrupted sweep (finished runs are skipped, half-done ones resume)
+  latentatlas sweep --resume runs/sweep-20261123-101500-shapes-vae
+
+--grid items are KEY=V1,V2,... with YAML values (lists in brackets: model.widths=[8,16],[16,32]); an item with a
+single value fixes that key for every run, like a KEY=VALUE override. Runs go to OUT/runs/<name>/, the plan and
+each run's status to OUT/sweep.json, the mean +- std report to OUT/report/. Exit code 1 if any run failed."""
+
+_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "sweep",
+        help="run a grid of configs x seeds x folds into one resumable directory",
+        description="Train every combination of the --grid values, for each seed and fold, one run after another, "
+        "into one sweep directory; then write the mean +- std report over seeds and folds.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("items", nargs="*", metavar="CONFIG [KEY=VALUE ...]", help="config file, then fixed overrides")
+    p.add_argument("--grid", nargs="+", action="extend", default=[], metavar="KEY=V1,V2", help="values to sweep")
+    p.add_argument("--seeds", default="1", help="runs per combination (N: config seed + 0..N-1) or a list 0,5,9")
+    p.add_argument("--folds", type=int, default=None, metavar="K", help="k-fold cross-validation (image configs)")
+    p.add_argument("--out", help="sweep directory (default runs/sweep-<YYYYmmdd-HHMMSS>-<config name>/)")
+    p.add_argument("--resume", metavar="SWEEP_DIR", help="continue the sweep recorded in SWEEP_DIR/sweep.json")
+    p.add_argument("--dry-run", action="store_true", help="print the runs and what would happen to each; run nothing")
+    p.add_argument("--no-report", action="store_true", help="do not write OUT/report/ at the end")
+    p.add_argument("--no-progress", action="store_true", help="hide each run's progress bar")
+    p.set_defaults(func=run)
+
+
+def _value(item: Any) -> Any:
+    # PyYAML reads 1e-3 as a string (YAML 1.1 wants a dot); a sweep of learning rates should not trip on that
+    return float(item) if isinstance(item, str) and _NUMBER.fullmatch(item) else item
+
+
+def parse_grid(items: list[str]) -> tuple[dict[str, list[Any]], list[str]]:
+    """`["loss.beta=0.5,1", "train.epochs=7"]` -> ({"loss.beta": [0.5, 1]}, ["train.epochs=7"]).
+
+    Values are a YAML flow list without its brackets; an item with one value becomes a fixed override.
+    """
+    import yaml
+
+    grid: dict[str, list[Any]] = {}
+    fixed: list[str] = []
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key or not raw.strip():
+            raise ConfigError(f"--grid item {item!r} is not KEY=V1,V2,...; write e.g. loss.beta=0.5,1,2")
+        if key in grid:
+            raise ConfigError(f"--grid key {key} is given twice; list all its values in one item")
+        try:
+            values = yaml.safe_load(f"[{raw}]")
+        except yaml.YAMLError:
+            raise ConfigError(f"--grid item {item!r}: values are not valid YAML; quote or bracket them") from None
+        values = [_value(v) for v in values]
+        if len(values) == 1:
+            fixed.append(item)
+        else:
+            grid[key] = values
+    return grid, fixed
+
+
+def _seeds(text: str) -> int | list[int]:
+    try:
+        parts = [int(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise ConfigError(f"--seeds {text!r}: give a count such as 3 or a list such as 0,5,9") from None
+    if not parts:
+        raise ConfigError(f"--seeds {text!r}: give a count such as 3 or a list such as 0,5,9")
+    return parts[0] if "," not in text else parts
+
+
+def _plan(args: argparse.Namespace):
+    from latentatlas.cli.train import split_items
+    from latentatlas.configs import resolve_config_path
+    from latentatlas.sweep import load_sweep_plan, plan_sweep
+
+    # nargs="+" makes --grid greedy: a config path typed after it is still the config
+    grid_items = [g for g in args.grid if "=" in g]
+    path, overrides = split_items([g for g in args.grid if "=" not in g] + args.items)
+    if args.resume:
+        if path or overrides or grid_items or args.folds is not None or args.seeds != "1" or args.out:
+            raise LatentAtlasError("--resume takes the plan from SWEEP_DIR/sweep.json; drop the other arguments")
+        return load_sweep_plan(args.resume), Path(args.resume)
+    if path is None:
+        raise LatentAtlasError("no config given; e.g. latentatlas sweep configs/shapes-vae.yaml --grid loss.beta=1,2")
+    grid, fixed = parse_grid(grid_items)
+    plan = plan_sweep(resolve_config_path(path), grid, _seeds(args.seeds), args.folds, overrides + fixed)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return plan, Path(args.out) if args.out else Path("runs") / f"sweep-{stamp}-{plan.base_config.name}"
+
+
+def _print_plan(plan, out: Path) -> None:
+    from latentatlas.sweep import check_sweep_dir, run_state
+
+    check_sweep_dir(plan, out)  # a dry run refuses the same directories a real one would
+    print(f"sweep of {plan.config_path}: {len(plan)} runs into {out}")
+    if plan.overrides:
+        print("every run: " + " ".join(plan.overrides))
+    action = {"done": "skip (finished)", "resume": "resume", "new": "run"}
+    for i, run in enumerate(plan):
+        print(f"[{i + 1}/{len(plan)}] {run.name}  ->  {action[run_state(out / 'runs' / run.name)]}")
+        print("      " + " ".join(run.overrides))
+
+
+def run(args: argparse.Namespace) -> int:
+    plan, out = _plan(args)
+    if args.dry_run:
+        _print_plan(plan, out)
+        return 0
+    from latentatlas.sweep import run_sweep
+
+    print(f"sweep directory: {out}  (continue it with: latentatlas sweep --resume {out})")
+    outcome = run_sweep(plan, out, progress=False if args.no_progress else None)
+    if not args.no_report and any(r["status"] == "done" for r in outcome.runs):
+        from latentatlas.report.sweep_report import write_sweep_report
+
+        report = write_sweep_report(out, out / "report", force=True)
+        print(f"report: {report}")
+    if outcome.failed:
+        print(f"{len(outcome.failed)} of {len(outcome.runs)} runs failed: {', '.join(outcome.failed)}")
+        return 1
+    return 0

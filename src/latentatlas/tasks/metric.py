@@ -1,0 +1,169 @@
+"""Metric learning on labelled images (seed 000): a triplet-loss embedder, optionally with KoLeo.
+
+Two ways to form triplets (`data.images.triplets`):
+- `mined`: image-level train/val/test splits, class-balanced P x K batches, triplets mined in-batch;
+- `seed`: the series' fixed triplets, split 95/5 by triplet (reproduction; the leak is reported).
+Every batch goes through the model in ONE forward pass (anchors, positives and negatives concatenated).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from latentatlas.config import Config
+from latentatlas.data.augment import Augment
+from latentatlas.data.triplets import ClassBalancedBatches, fixed_val_triplets
+from latentatlas.losses.koleo import koleo_loss
+from latentatlas.losses.triplet import TripletLoss
+from latentatlas.models.embedder import build_embedder
+from latentatlas.tasks.metric_data import MetricData, load_metric_data
+from latentatlas.train.gradcache import triplet_koleo_objective
+
+log = logging.getLogger("latentatlas")
+
+
+@torch.no_grad()
+def embed_images(model: torch.nn.Module, images: torch.Tensor, augment: Augment, batch_size: int = 512) -> torch.Tensor:
+    """Embed uint8 images (N, C, H, W) in batches with the eval transform -> (N, D) float32 on CPU."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    out = [
+        model(augment(images[i : i + batch_size].to(device))).float().cpu() for i in range(0, len(images), batch_size)
+    ]
+    model.train(was_training)
+    return torch.cat(out) if out else torch.empty(0, 0)
+
+
+def _metrics(prefix: str, emb: torch.Tensor, labels: np.ndarray, triplets: np.ndarray, loss: TripletLoss) -> dict:
+    """Pair metrics on fixed triplets, triplet loss, and retrieval (precision@1, MAP@R) over the images."""
+    from latentatlas.analysis.pairs import pair_metrics
+    from latentatlas.analysis.retrieval import retrieval_metrics
+
+    t = torch.as_tensor(triplets)
+    a, p, n = emb[t[:, 0]], emb[t[:, 1]], emb[t[:, 2]]
+    out = {f"{prefix}_loss": float(loss(torch.cat([a, p, n]))[0]) if loss.mining == "none" else None}
+    if out[f"{prefix}_loss"] is None:  # mined training: report the seed's fixed-triplet loss with the same margin
+        fixed = TripletLoss(loss.margin, loss.distance, "none")
+        out[f"{prefix}_loss"] = float(fixed(torch.cat([a, p, n]))[0])
+    out.update({f"{prefix}_{k}": float(v) for k, v in pair_metrics(a, p, n).items()})
+    ks = tuple(k for k in (1, 5, 10) if k < len(labels))  # tiny validation sets have fewer neighbours
+    r = retrieval_metrics(emb, labels, metric="cosine", k=ks, knn_k=min(10, len(labels) - 1))
+    out[f"{prefix}_precision_at_1"] = float(r["precision_at_1"])
+    out[f"{prefix}_map_at_r"] = float(r["mean_average_precision_at_r"])
+    out[f"{prefix}_r_precision"] = float(r["r_precision"])
+    return out
+
+
+class MetricTask:
+    """Data, model and steps of a metric-learning run."""
+
+    def __init__(self, config: Config, device: torch.device):
+        self.config, self.device = config, device
+        self.data: MetricData = load_metric_data(config)
+        cl = config.model.channels_last
+        m = config.model
+        self.model = build_embedder(m.kind, m.embedding_dim, m.pretrained, m.norm).to(device)
+        if cl:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        im = config.data.images
+        size = int(self.data.images.images.shape[-1])
+        self.train_aug = Augment(size=size, padding=im.padding, channels_last=cl, train=im.augment)
+        self.eval_aug = Augment(size=size, padding=0, channels_last=cl, train=False)
+        loss = config.loss
+        self.loss = TripletLoss(loss.margin, loss.distance, loss.mining)
+        self.pixels = self.data.images.images.to(device)  # (N, C, H, W) uint8, all in memory
+        self.labels = self.data.images.labels.to(device)
+        if im.triplets == "mined":
+            t = config.train
+            train_labels = self.data.labels_np[self.data.train_idx]
+            self.sampler = ClassBalancedBatches(train_labels, t.classes_per_batch, t.images_per_class, config.seed)
+
+    # -- training ------------------------------------------------------------------------------------------------
+    def train_batches(self, epoch: int, generator: torch.Generator) -> Iterator[dict[str, torch.Tensor]]:
+        """Batches of augmented images: fixed triplets (a, p, n stacked per micro-batch) or P x K mined images."""
+        if self.config.data.images.triplets == "seed":
+            triplets = torch.as_tensor(self.data.train_triplets)
+            order = torch.randperm(len(triplets), generator=generator)
+            bs = self.config.train.batch_size
+            for start in range(0, len(order), bs):
+                chunk = triplets[order[start : start + bs]]  # (T, 3)
+                if len(chunk) >= self.config.train.accumulation:
+                    yield {"triplets": chunk.to(self.device), "generator": generator}
+        else:
+            self.sampler.set_epoch(epoch)
+            for idx in self.sampler:
+                yield {"images": torch.as_tensor(self.data.train_idx[idx]).to(self.device), "generator": generator}
+
+    def steps_per_epoch(self) -> int:
+        if self.config.data.images.triplets == "seed":
+            return -(-len(self.data.train_triplets) // self.config.train.batch_size)
+        return len(self.sampler)
+
+    def split(self, batch: dict, parts: int) -> list[tuple[torch.Tensor, Any]]:
+        """Micro-batches `(inputs, labels or None)`; each one is a whole set of triplets / of P/parts classes."""
+        gen = batch["generator"]
+        if "triplets" in batch:
+            out = []
+            for chunk in batch["triplets"].chunk(parts):
+                idx = chunk.T.reshape(-1)  # anchors, then positives, then negatives
+                out.append((self.train_aug(self.pixels[idx], gen), None))
+            return out
+        k = self.config.train.images_per_class
+        idx = batch["images"]
+        groups = idx.view(-1, k)  # one row per class (the sampler groups K images per class)
+        out = []
+        for rows in groups.chunk(parts):
+            flat = rows.reshape(-1)
+            out.append((self.train_aug(self.pixels[flat], gen), self.labels[flat]))
+        return out
+
+    def _objective(self, emb: torch.Tensor, labels: torch.Tensor | None) -> tuple[torch.Tensor, dict[str, float]]:
+        loss, stats = self.loss(emb, labels)
+        koleo = self.config.loss.koleo
+        out = {"triplet": float(loss.detach()), "active_fraction": float(stats.get("active_fraction", 0.0))}
+        if koleo.weight > 0:
+            k = koleo_loss(emb, koleo.eps)
+            loss = loss + koleo.weight * k
+            out["koleo"] = float(k.detach())
+        out["loss"] = float(loss.detach())
+        return loss, out
+
+    def train_step(self, micro: tuple[torch.Tensor, Any], epoch: int) -> tuple[torch.Tensor, dict[str, float]]:
+        inputs, labels = micro
+        return self._objective(self.model(inputs), labels)
+
+    def gradcache_objective(self):
+        """KoLeo over the whole effective batch needs GradCache; other losses accumulate exactly as they are."""
+        koleo = self.config.loss.koleo
+        if koleo.weight > 0 and koleo.scope == "effective":
+            return triplet_koleo_objective(self.loss, koleo.weight, "effective")
+        return None
+
+    # -- evaluation ----------------------------------------------------------------------------------------------
+    def embed(self, idx: np.ndarray) -> torch.Tensor:
+        return embed_images(self.model, self.pixels[torch.as_tensor(idx, device=self.device)], self.eval_aug)
+
+    def validate(self, epoch: int) -> dict[str, float]:
+        d = self.data
+        emb = self.embed(d.val_idx)
+        return _metrics("val", emb, d.labels_np[d.val_idx], d.val_triplets_local, self.loss)
+
+    def finalize(self, run_dir: Path, history: list[dict[str, Any]]) -> dict[str, Any]:
+        """Test-split evaluation of the best model, its embeddings and the geometry analysis of seed 000."""
+        from latentatlas.tasks.metric_report import write_test_analysis
+
+        return write_test_analysis(self, run_dir, history)
+
+    def test_embeddings(self) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
+        d = self.data
+        emb = self.embed(d.test_idx)
+        labels = d.labels_np[d.test_idx]
+        triplets = fixed_val_triplets(labels, self.config.data.images.val_triplets, seed=self.config.seed + 1)
+        return emb, labels, triplets
