@@ -20,10 +20,14 @@ SETUP = """
 import json, resource, time
 import numpy as np, torch
 def data(n, d, c, seed=0):
+    # Filled in chunks, so that building the data leaves no large temporary in the peak memory.
     g = torch.Generator().manual_seed(seed)
     labels = torch.randint(0, c, (n,), generator=g)
     centers = torch.randn(c, d, generator=g) * 0.6
-    return (centers[labels] + torch.randn(n, d, generator=g)).float(), labels
+    x = torch.empty(n, d)
+    for s in range(0, n, 65536):
+        x[s : s + 65536] = centers[labels[s : s + 65536]] + torch.randn(min(65536, n - s), d, generator=g)
+    return x, labels
 def peak():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # MiB on Linux
 """

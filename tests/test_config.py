@@ -84,3 +84,8 @@ def test_parse_override_reads_yaml_values():
 def test_builtin_configs_load(name):
     config = load_config(CONFIG_DIR / f"{name}.yaml")
     assert config.name == name
+
+
+def test_scientific_notation_without_dot_is_a_number():
+    assert config_from_dict({}, ["train.lr=1e-3"]).train.lr == 1e-3
+    assert parse_override("name=abc") == ("name", "abc")

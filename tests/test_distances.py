@@ -122,6 +122,8 @@ def test_bad_inputs_raise_one_line_errors(rng):
         class_distance_matrix(x, labels[:19])
     with pytest.raises(DataError, match="labels: dtype .* is not integer"):
         class_distance_matrix(x, labels.astype(float))
+    with pytest.raises(DataError, match="labels: dtype <U.* is not integer"):
+        class_distance_matrix(x, labels.astype(str))
     with pytest.raises(DataError, match=r"embeddings: shape \(20,\) is not \(N, D\)"):
         class_distance_matrix(x[:, 0], labels)
     bad = x.copy()

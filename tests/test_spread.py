@@ -122,6 +122,11 @@ def test_spread_metrics_subsamples_large_sets_and_says_so(rng):
     assert part["effective_rank"] == full["effective_rank"]  # O(N D^2): always on every row
 
 
+def test_spread_metrics_single_class_gives_nan_silhouette(rng):
+    out = spread_metrics(rng.normal(size=(40, 3)), np.full(40, 4))
+    assert math.isnan(out["silhouette"]) and out["silhouette_metric"] == "cosine"
+
+
 def test_bad_inputs_raise(rng):
     with pytest.raises(DataError, match="silhouette needs 2..N-1 classes, got 1"):
         silhouette(rng.normal(size=(5, 2)), np.zeros(5, dtype=int))

@@ -149,6 +149,7 @@ class TrainConfig:
     images_per_class: int = 8
     accumulation: int = 1
     lr: float = 1e-3
+    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
     schedule: Literal["constant", "cosine"] = "constant"
     weight_decay: float = 0.0
     grad_clip: float | None = None
@@ -245,6 +246,11 @@ def parse_override(text: str) -> tuple[str, Any]:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
+    if isinstance(value, str):  # YAML 1.1 reads 1e-3 (no dot) as a string; a user means the number
+        try:
+            value = float(value) if value.strip().lower() not in ("nan", "inf", "-inf", ".inf") else value
+        except ValueError:
+            pass
     return key, value
 
 

@@ -104,8 +104,9 @@ def _label(value: Any) -> str:
     """A short, filesystem-safe text for a value: `0.001`, `true`, `cosine`, `[4, 8]` -> `4-8`."""
     if isinstance(value, (list, tuple)):
         return "-".join(_label(v) for v in value) or "empty"
-    text = value if isinstance(value, str) else json.dumps(value)
-    return re.sub(r"[^A-Za-z0-9_.+-]+", "-", text).strip("-") or "x"
+    if not isinstance(value, str):
+        return json.dumps(value)  # numbers, true/false and null are already safe (keep the sign of -1)
+    return re.sub(r"[^A-Za-z0-9_.+-]+", "-", value).strip("-") or "x"
 
 
 def _run_name(params: Mapping[str, Any], overrides: Sequence[str]) -> str:

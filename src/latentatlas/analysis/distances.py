@@ -27,18 +27,27 @@ from latentatlas.errors import ConfigError, DataError
 
 METRICS = ("cosine", "sqeuclidean", "euclidean")
 DEFAULT_MEMORY_BUDGET = 256 * 2**20  # bytes for one (block, N) float64 temporary, times a few
+CHUNK = 1 << 16  # rows converted to float64 at a time by the O(N D) passes
 
 
-def as_matrix(x: Any, name: str = "embeddings", device: Any = None) -> torch.Tensor:
-    """Check and convert embeddings to a float64 tensor.
+def as_matrix(
+    x: Any,
+    name: str = "embeddings",
+    device: Any = None,
+    dtype: torch.dtype | None = torch.float64,
+    check_finite: bool = True,
+) -> torch.Tensor:
+    """Check embeddings and return them as a tensor.
 
     Args:
         x: (N, D) float numpy array or torch tensor.
         name: what the caller calls `x`, for error messages.
         device: where to compute; default: x's device for tensors, else CPU.
+        dtype: result dtype; None keeps a floating dtype as is (no copy; integers become float64).
+        check_finite: raise on NaN / inf (callers that detect them in their results may skip this pass).
 
     Returns:
-        (N, D) float64 tensor on `device`.
+        (N, D) tensor on `device`, checked finite.
     """
     if isinstance(x, np.ndarray):
         if not np.issubdtype(x.dtype, np.floating) and not np.issubdtype(x.dtype, np.integer):
@@ -50,9 +59,12 @@ def as_matrix(x: Any, name: str = "embeddings", device: Any = None) -> torch.Ten
         raise DataError(f"{name}: got {type(x).__name__}; pass a numpy array or torch tensor of shape (N, D)")
     if t.ndim != 2 or t.shape[0] == 0 or t.shape[1] == 0:
         raise DataError(f"{name}: shape {tuple(t.shape)} is not (N, D) with N, D >= 1; reshape it to 2-D")
-    t = t.to(device=device if device is not None else t.device, dtype=torch.float64)
-    if not bool(torch.isfinite(t).all()):
-        raise DataError(f"{name}: contains NaN or inf; drop or fix those rows first")
+    if dtype is None:
+        dtype = t.dtype if t.dtype.is_floating_point else torch.float64
+    t = t.to(device=device if device is not None else t.device, dtype=dtype)
+    for s in range(0, t.shape[0] if check_finite else 0, CHUNK):  # chunks: no N x D boolean temporary
+        if not bool(torch.isfinite(t[s : s + CHUNK]).all()):
+            raise DataError(f"{name}: contains NaN or inf; drop or fix those rows first")
     return t
 
 
@@ -67,9 +79,10 @@ def as_labels(labels: Any, n: int, device: Any = None) -> tuple[torch.Tensor, np
     Returns:
         codes: (N,) int64 tensor, index into `classes`; classes: (C,) sorted unique labels; counts: (C,) int64.
     """
-    t = labels.detach().cpu() if isinstance(labels, torch.Tensor) else torch.as_tensor(np.asarray(labels))
-    if t.dtype.is_floating_point or t.dtype.is_complex or t.dtype == torch.bool:
-        raise DataError(f"labels: dtype {t.dtype} is not integer; pass integer class ids of shape (N,)")
+    arr = labels.detach().cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
+    if arr.dtype.kind not in "iu" or arr.dtype == np.uint64:
+        raise DataError(f"labels: dtype {arr.dtype} is not integer; pass integer class ids of shape (N,)")
+    t = torch.from_numpy(arr.astype(np.int64))
     if t.ndim != 1 or t.shape[0] != n:
         raise DataError(f"labels: shape {tuple(t.shape)} does not match ({n},); pass one label per embedding")
     classes, codes, counts = torch.unique(t.long(), sorted=True, return_inverse=True, return_counts=True)
@@ -79,6 +92,22 @@ def as_labels(labels: Any, n: int, device: Any = None) -> tuple[torch.Tensor, np
 def row_block(n_cols: int, memory_budget: int, bytes_per_item: int = 8, copies: int = 3) -> int:
     """Rows per block so that `copies` (rows, n_cols) temporaries fit in `memory_budget` bytes."""
     return max(1, min(n_cols, memory_budget // max(1, n_cols * bytes_per_item * copies)))
+
+
+def scatter_matrix(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean (D,) and scatter matrix sum (x - mean)(x - mean)^T (D, D) in float64, streaming over row chunks.
+
+    Centring each chunk before the product avoids the cancellation of the one-pass X^T X - N m m^T.
+    """
+    mean = torch.zeros(x.shape[1], dtype=torch.float64, device=x.device)
+    for s in range(0, x.shape[0], CHUNK):
+        mean += x[s : s + CHUNK].to(torch.float64).sum(dim=0)
+    mean /= x.shape[0]
+    scatter = torch.zeros(x.shape[1], x.shape[1], dtype=torch.float64, device=x.device)
+    for s in range(0, x.shape[0], CHUNK):
+        xc = x[s : s + CHUNK].to(torch.float64) - mean  # (chunk, D)
+        scatter.addmm_(xc.T, xc)
+    return mean, scatter
 
 
 def check_metric(metric: str) -> None:
@@ -176,15 +205,17 @@ def class_distance_matrix(
         when exclude_self is set.
     """
     check_metric(metric)
-    xt = as_matrix(x, device=device)
+    # float32 stays float32 (chunks are promoted to float64); finiteness is checked on the class sums.
+    xt = as_matrix(x, device=device, dtype=None, check_finite=metric == "euclidean")
     codes, classes, counts = as_labels(labels, xt.shape[0], device=xt.device)
     n = torch.as_tensor(counts, dtype=torch.float64, device=xt.device)  # (C,)
-    onehot = torch.zeros(xt.shape[0], len(classes), dtype=torch.float64, device=xt.device)
-    onehot[torch.arange(xt.shape[0], device=xt.device), codes] = 1.0  # (N, C)
     if metric == "euclidean":
+        xt = xt.to(torch.float64)
+        onehot = torch.zeros(xt.shape[0], len(classes), dtype=torch.float64, device=xt.device)
+        onehot[torch.arange(xt.shape[0], device=xt.device), codes] = 1.0  # (N, C)
         sums = _euclidean_class_sums(xt, onehot, memory_budget)
     else:
-        sums = _gram_class_sums(xt, onehot, metric)  # (C, C) sum over all pairs, self-pairs included
+        sums = _gram_class_sums(xt, codes, len(classes), metric)  # (C, C) over all pairs, self-pairs included
     pairs = torch.outer(n, n)
     if exclude_self:
         if metric == "cosine":
@@ -205,19 +236,38 @@ def class_distance_matrix(
     return ClassDistances(mean, classes, counts.astype(np.int64), metric, exclude_self)
 
 
-def _gram_class_sums(x: torch.Tensor, onehot: torch.Tensor, metric: str) -> torch.Tensor:
-    """(C, C) sums over all ordered pairs of <a, b> (cosine) or ||a - b||^2 (sqeuclidean), in O(N D)."""
-    if metric == "cosine":
-        norms = x.norm(dim=1, keepdim=True)
-        if bool((norms == 0).any()):
-            raise DataError("embeddings: some rows are all zeros, so cosine is undefined; drop those rows")
-        s = onehot.T @ (x / norms)  # (C, D) class sums S_i of unit vectors
-        return s @ s.T
+def _gram_class_sums(x: torch.Tensor, codes: torch.Tensor, n_classes: int, metric: str) -> torch.Tensor:
+    """(C, C) sums over all ordered pairs of <a, b> (cosine) or ||a - b||^2 (sqeuclidean), in O(N D).
+
+    Streams over row chunks promoted to float64, so memory stays O(CHUNK * D) whatever N.
+    """
+    d = x.shape[1]
+    s = torch.zeros(n_classes, d, dtype=torch.float64, device=x.device)  # class sums S_i
+    q = torch.zeros(n_classes, dtype=torch.float64, device=x.device)  # class sums Q_i of squared norms
     # Centering leaves distances unchanged and avoids cancellation in n_j Q_i + n_i Q_j - 2 <S_i, S_j>.
-    xc = x - x.mean(dim=0)
-    s = onehot.T @ xc  # (C, D)
-    q = onehot.T @ (xc * xc).sum(dim=1)  # (C,)
-    n = onehot.sum(dim=0)
+    mean = torch.zeros(d, dtype=torch.float64, device=x.device)
+    if metric == "sqeuclidean":
+        for start in range(0, x.shape[0], CHUNK):
+            mean += x[start : start + CHUNK].to(torch.float64).sum(dim=0)
+        mean /= x.shape[0]
+    for start in range(0, x.shape[0], CHUNK):
+        chunk = x[start : start + CHUNK].to(torch.float64)  # (chunk, D)
+        onehot = torch.nn.functional.one_hot(codes[start : start + CHUNK], n_classes).to(torch.float64)
+        if metric == "cosine":
+            norms = torch.linalg.vector_norm(chunk, dim=1, keepdim=True)
+            if bool((norms == 0).any()):
+                raise DataError("embeddings: some rows are all zeros, so cosine is undefined; drop those rows")
+            chunk.div_(norms)
+        else:
+            chunk.sub_(mean)
+            q.addmv_(onehot.T, (chunk * chunk).sum(dim=1))
+        s.addmm_(onehot.T, chunk)  # a multithreaded matmul; index_add_ is serial on CPU
+    if not bool(torch.isfinite(s).all() and torch.isfinite(q).all()):
+        # NaN / inf anywhere in x propagates to the sums: one check instead of a pass over N x D.
+        raise DataError("embeddings: contains NaN or inf; drop or fix those rows first")
+    if metric == "cosine":
+        return s @ s.T
+    n = torch.bincount(codes, minlength=n_classes).to(torch.float64)
     return torch.outer(q, n) + torch.outer(n, q) - 2.0 * (s @ s.T)
 
 

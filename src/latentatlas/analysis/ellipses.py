@@ -19,10 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentatlas.analysis.distances import as_labels, as_matrix
+from latentatlas.analysis.distances import CHUNK, as_labels, as_matrix, scatter_matrix
 from latentatlas.errors import ConfigError, DataError
-
-_CHUNK = 1 << 16  # rows per chunk: bounds float64 temporaries to 64k x D
 
 
 @dataclass
@@ -45,20 +43,16 @@ def pca_2d(x: Any) -> PCA2D:
     Returns:
         PCA2D; each component's largest-magnitude entry is positive, so the result is deterministic.
     """
-    xt = as_matrix(x)
+    xt = as_matrix(x, dtype=None)  # float32 stays float32; chunks are promoted to float64
     if xt.shape[0] < 2 or xt.shape[1] < 2:
         raise DataError(f"embeddings: shape {tuple(xt.shape)} is too small for 2-D PCA; need N >= 2, D >= 2")
-    mean = xt.mean(dim=0)
-    cov = torch.zeros(xt.shape[1], xt.shape[1], dtype=torch.float64, device=xt.device)
-    for s in range(0, xt.shape[0], _CHUNK):
-        xc = xt[s : s + _CHUNK] - mean  # (chunk, D), centred before the product: no cancellation
-        cov += xc.T @ xc
-    eigval, eigvec = torch.linalg.eigh(cov / (xt.shape[0] - 1))  # ascending
+    mean, scatter = scatter_matrix(xt)
+    eigval, eigvec = torch.linalg.eigh(scatter / (xt.shape[0] - 1))  # ascending
     eigval = eigval.clamp(min=0.0)
     comps = eigvec[:, [-1, -2]].T  # (2, D), largest variance first
     sign = torch.sign(comps.gather(1, comps.abs().argmax(dim=1, keepdim=True)))
     comps = comps * sign
-    coords = torch.cat([(xt[s : s + _CHUNK] - mean) @ comps.T for s in range(0, xt.shape[0], _CHUNK)])
+    coords = torch.cat([(xt[s : s + CHUNK].to(torch.float64) - mean) @ comps.T for s in range(0, len(xt), CHUNK)])
     total = float(eigval.sum())
     ratio = eigval[[-1, -2]] / total if total > 0 else torch.zeros(2, dtype=torch.float64)
     return PCA2D(coords.cpu().numpy(), comps.cpu().numpy(), mean.cpu().numpy(), ratio.cpu().numpy())

@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from latentatlas.analysis.distances import DEFAULT_MEMORY_BUDGET, as_labels, as_matrix, row_block
+from latentatlas.analysis.distances import DEFAULT_MEMORY_BUDGET, as_labels, as_matrix
 from latentatlas.errors import ConfigError, DataError
 
 RETRIEVAL_METRICS = ("cosine", "euclidean")
@@ -34,7 +34,7 @@ def retrieval_metrics(
     x: Any,
     labels: Any,
     metric: str = "cosine",
-    k: Sequence[int] = (1, 5, 10),
+    k: int | Sequence[int] = (1, 5, 10),
     device: Any = None,
     block_size: int | None = None,
     knn_k: int = 10,
@@ -47,7 +47,7 @@ def retrieval_metrics(
         x: (N, D) float embeddings (numpy or torch).
         labels: (N,) integer labels.
         metric: "cosine" (rank by cosine similarity) or "euclidean" (rank by L2 distance of the raw vectors).
-        k: cut-offs for recall_at_k.
+        k: cut-off(s) for recall_at_k, each in 1..N-1.
         device: torch device (default: x's device, CPU for numpy).
         block_size: queries per block (default: from memory_budget).
         knn_k: neighbours voting in knn_accuracy.
@@ -63,7 +63,7 @@ def retrieval_metrics(
     xt = as_matrix(x, device=device)
     n = xt.shape[0]
     codes, classes, counts = as_labels(labels, n, device=xt.device)
-    ks = sorted({int(v) for v in k})
+    ks = sorted({int(v) for v in ((k,) if isinstance(k, int) else k)})
     for name, value in [("k", v) for v in ks] + [("knn_k", knn_k)]:
         if not 1 <= value <= n - 1:
             raise ConfigError(f"{name}: {value} is outside 1..{n - 1} (the number of other points); lower it")
@@ -81,14 +81,16 @@ def retrieval_metrics(
         ref = (xt - xt.mean(dim=0)).to(dtype)  # centering: distances unchanged, fewer cancelled digits
         sq = (ref * ref).sum(dim=1)
     depth = max(max_r, ks[-1], knn_k)
-    block = block_size or row_block(n, memory_budget, bytes_per_item=ref.element_size())
+    # Per block: the (B, N) scores and about five (B, depth) float64 temporaries of the metrics.
+    block = block_size or max(1, min(n, memory_budget // (ref.element_size() * 2 * n + 8 * 5 * depth)))
     totals = torch.zeros(4 + len(ks), dtype=torch.float64, device=xt.device)
     for s in range(0, n, block):
         e = min(s + block, n)
         scores = ref[s:e] @ ref.T  # (B, N) similarity; for euclidean -||a - b||^2 ranks the same as -||a - b||
         if sq is not None:
             scores = 2.0 * scores - sq[s:e, None] - sq[None, :]
-        scores[torch.arange(e - s), torch.arange(s, e)] = -torch.inf  # leave the query out
+        rows = torch.arange(e - s, device=scores.device)
+        scores[rows, rows + s] = -torch.inf  # leave the query out
         idx = torch.topk(scores, depth, dim=1, sorted=True).indices  # (B, depth), nearest first
         totals += _block_totals(codes[idx], codes[s:e], r[s:e], ks, knn_k, len(classes))
     n_queries = int((r > 0).sum())

@@ -14,11 +14,13 @@ import numpy as np
 import torch
 
 from latentatlas.analysis.distances import (
+    CHUNK,
     DEFAULT_MEMORY_BUDGET,
     as_labels,
     as_matrix,
     check_metric,
     row_block,
+    scatter_matrix,
 )
 from latentatlas.errors import DataError
 
@@ -38,7 +40,8 @@ def _sq_dist_blocks(x: torch.Tensor, memory_budget: int):
     for s in range(0, x.shape[0], block):
         e = min(s + block, x.shape[0])
         d2 = (sq[s:e, None] + sq[None, :] - 2.0 * (xc[s:e] @ xc.T)).clamp_(min=0.0)
-        d2[torch.arange(e - s), torch.arange(s, e)] = 0.0
+        rows = torch.arange(e - s, device=d2.device)
+        d2[rows, rows + s] = 0.0
         yield s, e, d2
 
 
@@ -90,7 +93,8 @@ def nearest_neighbor_distances(
     xt = _unit(xt) if normalize else xt
     out = torch.empty(xt.shape[0], dtype=torch.float64, device=xt.device)
     for s, e, d2 in _sq_dist_blocks(xt, memory_budget):
-        d2[torch.arange(e - s), torch.arange(s, e)] = torch.inf
+        rows = torch.arange(e - s, device=d2.device)
+        d2[rows, rows + s] = torch.inf
         out[s:e] = d2.min(dim=1).values.sqrt()
     return out.cpu().numpy()
 
@@ -106,9 +110,8 @@ def effective_rank(x: Any) -> float:
 
     Singular values come from the D x D scatter matrix's eigenvalues (sigma_k^2), O(N D^2).
     """
-    xt = as_matrix(x)
-    xc = xt - xt.mean(dim=0)
-    sigma = torch.linalg.eigvalsh(xc.T @ xc).clamp(min=0.0).sqrt()
+    _, scatter = scatter_matrix(as_matrix(x, dtype=None))
+    sigma = torch.linalg.eigvalsh(scatter).clamp(min=0.0).sqrt()  # (D,) singular values of the centred x
     if float(sigma.sum()) == 0.0:
         return 0.0  # all rows identical: no direction carries variance
     p = sigma / sigma.sum()
@@ -118,7 +121,11 @@ def effective_rank(x: Any) -> float:
 
 def mean_norm(x: Any) -> float:
     """Mean L2 norm of the rows of (N, D) embeddings."""
-    return float(as_matrix(x).norm(dim=1).mean())
+    xt = as_matrix(x, dtype=None)
+    total = 0.0
+    for s in range(0, len(xt), CHUNK):  # float64 sums, one chunk at a time
+        total += float(torch.linalg.vector_norm(xt[s : s + CHUNK].to(torch.float64), dim=1).sum())
+    return total / len(xt)
 
 
 def silhouette(x: Any, labels: Any, metric: str = "cosine", memory_budget: int = DEFAULT_MEMORY_BUDGET) -> float:
@@ -138,7 +145,8 @@ def silhouette(x: Any, labels: Any, metric: str = "cosine", memory_budget: int =
         raise DataError(f"labels: silhouette needs 2..N-1 classes, got {len(classes)}; check the labels")
     n = torch.as_tensor(counts, dtype=torch.float64, device=xt.device)
     onehot = torch.zeros(xt.shape[0], len(classes), dtype=torch.float64, device=xt.device)
-    onehot[torch.arange(xt.shape[0]), codes] = 1.0
+    rows = torch.arange(xt.shape[0], device=xt.device)
+    onehot[rows, codes] = 1.0
     if metric == "cosine":
         u = _unit(xt)
         sums = u @ (onehot.T @ u).T  # (N, C) sum of cos to each class; self adds 1
@@ -152,7 +160,6 @@ def silhouette(x: Any, labels: Any, metric: str = "cosine", memory_budget: int =
         for s, e, d2 in _sq_dist_blocks(xt, memory_budget):
             sums[s:e] = d2.sqrt_() @ onehot
     own = n[codes]  # (N,)
-    rows = torch.arange(xt.shape[0])
     a = sums[rows, codes] / (own - 1).clamp(min=1)
     others = sums / n
     others[rows, codes] = torch.inf
@@ -178,10 +185,11 @@ def spread_metrics(
 
     Returns:
         dict: mean_norm, effective_rank (all rows), uniformity, koleo, nn_mean, nn_median, nn_hist_counts,
-        nn_hist_edges (unit-sphere NN distances), n_subsample, subsampled, and silhouette if labels are given.
+        nn_hist_edges (unit-sphere NN distances), n_subsample, subsampled, and silhouette (NaN unless
+        2 <= C <= N - 1) and silhouette_metric if labels are given.
     """
     check_metric(metric)
-    xt = as_matrix(x)
+    xt = as_matrix(x, dtype=None)  # no float64 copy of all rows: only the subsample is promoted
     codes = as_labels(labels, xt.shape[0])[0] if labels is not None else None
     n = xt.shape[0]
     pick = torch.arange(n)
@@ -205,6 +213,9 @@ def spread_metrics(
     if codes is not None:
         # cosine / sqeuclidean silhouettes are O(N C D): exact on all rows; euclidean uses the subsample.
         rows = pick if metric == "euclidean" else torch.arange(n)
-        out["silhouette"] = silhouette(xt[rows.to(xt.device)], codes[rows].cpu().numpy(), metric)
+        n_classes = len(torch.unique(codes[rows]))
+        # Undefined unless 2 <= C <= N - 1 (e.g. a single class): NaN rather than failing the whole bundle.
+        ok = 2 <= n_classes <= len(rows) - 1
+        out["silhouette"] = silhouette(xt[rows.to(xt.device)], codes[rows].cpu().numpy(), metric) if ok else math.nan
         out["silhouette_metric"] = metric
     return out

@@ -15,17 +15,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "compare",
         help="compare finished runs side by side",
         description="Print every summary number of the runs side by side (runs as columns) and write compare.json "
-        "and a self-contained report.html with the runs' latent grid, scatter, samples and morph figures.",
+        "and a self-contained report.html with the runs' figures. Given one sweep directory (from `latentatlas "
+        "sweep`), it writes the sweep's table of mean +- std per combination and plots of each metric against each "
+        "swept field instead.",
     )
-    parser.add_argument("runs", nargs="+", metavar="RUN", help="run directories (each with summary.json)")
+    parser.add_argument(
+        "runs", nargs="+", metavar="RUN", help="run directories (each with summary.json), or one sweep directory"
+    )
     parser.add_argument("--out", default=None, help="output directory (default runs/compare-<YYYYmmdd-HHMMSS>/)")
     parser.add_argument("--force", action="store_true", help="replace --out if it already exists")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from latentatlas.report.compare import default_out_dir, format_table, load_run, summary_table, write_comparison
 
+    if len(args.runs) == 1 and (Path(args.runs[0]) / "sweep.json").is_file():
+        from latentatlas.report.sweep_report import write_sweep_report
+
+        report = write_sweep_report(args.runs[0], args.out, force=args.force)
+        print(f"wrote {report}")
+        return 0
     if len(args.runs) < 2:
         raise LatentAtlasError(f"compare needs at least two run directories, got {len(args.runs)}; pass RUN_A RUN_B")
     runs = [load_run(path) for path in args.runs]  # fails on the first bad directory, before writing anything

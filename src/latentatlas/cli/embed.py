@@ -71,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
     from latentatlas.analysis.embed import embed_dataset, embed_run, load_run_model
 
     out = check_out_file(Path(args.out), args.force)  # fail before any slow work
+    if args.batch_size < 1:
+        raise LatentAtlasError(f"--batch-size {args.batch_size}: must be >= 1; e.g. --batch-size 512")
     progress = not args.no_progress
     if args.data is None:
         data = embed_run(args.run_dir, args.checkpoint, args.batch_size, args.device, progress=progress)

@@ -23,7 +23,12 @@ from latentatlas.losses.koleo import koleo_loss
 from latentatlas.losses.triplet import TripletLoss
 from latentatlas.models.embedder import build_embedder
 from latentatlas.tasks.metric_data import MetricData, load_metric_data
-from latentatlas.train.gradcache import triplet_koleo_objective
+from latentatlas.train.gradcache import all_gather_with_grad, triplet_koleo_objective
+
+
+def is_distributed() -> bool:
+    return torch.distributed.is_available() and torch.distributed.is_initialized()
+
 
 log = logging.getLogger("latentatlas")
 
@@ -107,30 +112,37 @@ class MetricTask:
         return len(self.sampler)
 
     def split(self, batch: dict, parts: int) -> list[tuple[torch.Tensor, Any]]:
-        """Micro-batches `(inputs, labels or None)`; each one is a whole set of triplets / of P/parts classes."""
+        """Micro-batches `(inputs, labels or None)`; each one is a whole set of triplets / of P/parts classes.
+
+        The whole batch is augmented at once, then cut: the micro-batches of any accumulation or process count see
+        exactly the images the single large batch would see.
+        """
         gen = batch["generator"]
         if "triplets" in batch:
-            out = []
-            for chunk in batch["triplets"].chunk(parts):
-                idx = chunk.T.reshape(-1)  # anchors, then positives, then negatives
-                out.append((self.train_aug(self.pixels[idx], gen), None))
-            return out
+            t = batch["triplets"]  # (T, 3)
+            x = self.train_aug(self.pixels[t.T.reshape(-1)], gen).view(3, len(t), *self.pixels.shape[1:])
+            # each micro-batch: its anchors, then its positives, then its negatives (what TripletLoss expects)
+            return [(x[:, rows].reshape(-1, *x.shape[2:]), None) for rows in torch.arange(len(t)).tensor_split(parts)]
         k = self.config.train.images_per_class
         idx = batch["images"]
-        groups = idx.view(-1, k)  # one row per class (the sampler groups K images per class)
-        out = []
-        for rows in groups.chunk(parts):
-            flat = rows.reshape(-1)
-            out.append((self.train_aug(self.pixels[flat], gen), self.labels[flat]))
-        return out
+        x = self.train_aug(self.pixels[idx], gen)
+        groups = torch.arange(len(idx), device=idx.device).view(-1, k)  # one row per class (K images each)
+        return [(x[rows.reshape(-1)], self.labels[idx[rows.reshape(-1)]]) for rows in groups.tensor_split(parts)]
 
     def _objective(self, emb: torch.Tensor, labels: torch.Tensor | None) -> tuple[torch.Tensor, dict[str, float]]:
         loss, stats = self.loss(emb, labels)
         koleo = self.config.loss.koleo
         out = {"triplet": float(loss.detach()), "active_fraction": float(stats.get("active_fraction", 0.0))}
         if koleo.weight > 0:
-            k = koleo_loss(emb, koleo.eps)
-            loss = loss + koleo.weight * k
+            if koleo.scope == "global" and is_distributed():
+                # every process computes KoLeo over all processes' embeddings; DDP averages the gradients, so
+                # scale by the world size to get the single-process gradient (see all_gather_with_grad)
+                world = torch.distributed.get_world_size()
+                k = koleo_loss(all_gather_with_grad(emb), koleo.eps)
+                loss = loss + koleo.weight * world * k
+            else:
+                k = koleo_loss(emb, koleo.eps)
+                loss = loss + koleo.weight * k
             out["koleo"] = float(k.detach())
         out["loss"] = float(loss.detach())
         return loss, out

@@ -55,7 +55,7 @@ class ShapesTask:
 
     def split(self, x: torch.Tensor, parts: int) -> list[torch.Tensor]:
         """Micro-batches for gradient accumulation."""
-        return list(x.chunk(parts))
+        return [c for c in x.tensor_split(parts) if len(c)]
 
     def gradcache_objective(self):
         """The ELBO is a sum over images: plain accumulation is already exact."""

@@ -127,7 +127,10 @@ def triplet_koleo_objective(triplet: TripletLoss, koleo_weight: float = 0.1, kol
         parts = embeddings.split(sizes)
         labelled = triplet.mining != "none"
         results = [triplet(part, target if labelled else None) for part, target in zip(parts, targets)]
-        loss_triplet = torch.stack([r[0] for r in results]).mean()
+        # each micro-batch's mean weighted by its share of the rows: the large batch's mean, even when the last
+        # micro-batch is smaller (equal sizes give the plain mean over micro-batches)
+        weights = torch.tensor(sizes, dtype=embeddings.dtype, device=embeddings.device) / sum(sizes)
+        loss_triplet = (torch.stack([r[0] for r in results]) * weights).sum()
         if koleo_scope == "effective":
             loss_koleo = koleo_loss(embeddings)
         else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,15 @@ from tqdm.auto import tqdm
 from latentatlas.config import Config, config_from_dict, save_config
 from latentatlas.errors import LatentAtlasError
 from latentatlas.train.checkpoint import load_checkpoint, load_model_state, save_checkpoint
+from latentatlas.train.distributed import (
+    DistInfo,
+    broadcast_object,
+    check_supported,
+    init_distributed,
+    shard,
+    shutdown,
+    wrap_model,
+)
 from latentatlas.train.gradcache import accumulate_gradients
 from latentatlas.train.rundir import append_jsonl, new_run_dir, truncate_metrics, write_json
 from latentatlas.train.runtime import epoch_seed, resolve_device, set_threads
@@ -71,7 +80,33 @@ def _progress(config: Config, epoch: int, step: int, steps_per_epoch: int, deadl
     return done
 
 
-def _train_one_epoch(task, optimizer, config: Config, epoch: int, deadline: float | None, bar) -> tuple[dict, bool]:
+def build_optimizer(model: torch.nn.Module, config: Config) -> torch.optim.Optimizer:
+    """Adam (the seeds' choice), AdamW or SGD with Nesterov momentum 0.9."""
+    t = config.train
+    if t.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=t.lr, momentum=0.9, nesterov=True, weight_decay=t.weight_decay)
+    cls = torch.optim.AdamW if t.optimizer == "adamw" else torch.optim.Adam
+    return cls(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
+
+
+def _rows(micro) -> int:
+    """Rows of a micro-batch: a tensor, or an (inputs, targets) pair."""
+    return len(micro[0]) if isinstance(micro, tuple) else len(micro)
+
+
+def _out_of_time(deadline: float | None, info: DistInfo) -> bool:
+    """Whether the time budget is spent; under torchrun rank 0 decides for all, so every rank stops together."""
+    if deadline is None:
+        return False
+    flag = torch.tensor([float(time.monotonic() > deadline)])
+    if info.enabled:
+        torch.distributed.broadcast(flag, src=0)
+    return bool(flag.item())
+
+
+def _train_one_epoch(
+    task, optimizer, config: Config, epoch: int, deadline: float | None, bar, info: DistInfo
+) -> tuple[dict, bool]:
     """Run one epoch of optimizer steps; returns the mean of each step statistic and whether time ran out.
 
     Each batch is cut into `train.accumulation` micro-batches whose gradients add up before one optimizer step.
@@ -86,10 +121,11 @@ def _train_one_epoch(task, optimizer, config: Config, epoch: int, deadline: floa
     objective = task.gradcache_objective() if config.train.accumulation > 1 else None
     steps_per_epoch = task.steps_per_epoch()
     for step, batch in enumerate(task.train_batches(epoch, generator)):
-        totals["lr"] = totals.get("lr", 0.0) + _set_lr(
-            optimizer, config, _progress(config, epoch, step, steps_per_epoch, deadline)
-        )
-        micros = task.split(batch, config.train.accumulation)
+        lr = _set_lr(optimizer, config, _progress(config, epoch, step, steps_per_epoch, deadline))
+        k = config.train.accumulation
+        everyone = task.split(batch, k * info.world)
+        total_rows = sum(_rows(m) for m in everyone)
+        micros = shard(everyone, info, k)
         optimizer.zero_grad(set_to_none=True)
         if objective is not None:
             result = accumulate_gradients(model, micros, objective)
@@ -100,7 +136,9 @@ def _train_one_epoch(task, optimizer, config: Config, epoch: int, deadline: floa
             for micro in micros:
                 loss, stats = task.train_step(micro, epoch)
                 _check_finite(loss.item(), epoch, step)
-                (loss / len(micros)).backward()  # mean over micro-batches = the large batch's mean loss
+                # weighting each micro-batch's mean by its share of the batch gives the large batch's mean, also
+                # for a last, smaller batch; DDP averages over processes, hence the factor world
+                (loss * (_rows(micro) * info.world / total_rows)).backward()
                 micro_stats.append(stats)
             stats = {k: sum(s[k] for s in micro_stats) / len(micro_stats) for k in micro_stats[0]}
             loss_value = stats.get("loss", float("nan"))
@@ -111,9 +149,42 @@ def _train_one_epoch(task, optimizer, config: Config, epoch: int, deadline: floa
         for key, value in stats.items():
             totals[key] = totals.get(key, 0.0) + float(value)
         bar.set_postfix(loss=f"{loss_value:.4g}", refresh=False)
-        if deadline is not None and time.monotonic() > deadline:
-            return {f"train_{k}": v / steps for k, v in totals.items()}, True
-    return {f"train_{k}": v / max(steps, 1) for k, v in totals.items()}, False
+        out_of_time = _out_of_time(deadline, info)
+        if out_of_time:
+            break
+    means = {f"train_{k}": v / max(steps, 1) for k, v in totals.items()}
+    means["lr"] = lr if steps else optimizer.param_groups[0]["lr"]  # the last step's learning rate
+    return means, _out_of_time(deadline, info)
+
+
+@dataclass
+class _RunState:
+    config: Config
+    run_dir: Path
+    start_epoch: int = 0
+    best: float | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    checkpoint: Any = None
+
+
+def _open_run(config, runs_root, run_dir, resume, info: DistInfo) -> _RunState:
+    """A new run directory with its config (rank 0 creates it), or the state of the run to resume."""
+    if resume is None:
+        path = new_run_dir(runs_root, config.name, run_dir) if info.is_main else None
+        path = broadcast_object(path, info)
+        if info.is_main:
+            save_config(config, path / "config.yaml")
+        return _RunState(config, path)
+    path = Path(resume)
+    last = path / "checkpoints" / "last.safetensors"
+    if not last.is_file():
+        raise LatentAtlasError(f"cannot resume {str(path)!r}: no checkpoints/last.safetensors; start a new run")
+    ckpt = load_checkpoint(last)
+    config = config_from_dict(ckpt.config)
+    if ckpt.epoch + 1 >= config.train.epochs and (path / "summary.json").exists():
+        raise LatentAtlasError(f"run {str(path)!r} already finished its {config.train.epochs} epochs")
+    history = truncate_metrics(path / "metrics.jsonl", ckpt.epoch + 1) if info.is_main else []
+    return _RunState(config, path, ckpt.epoch + 1, ckpt.extra.get("best"), history, ckpt)
 
 
 def train(
@@ -126,60 +197,65 @@ def train(
     """Train `config` into a new run directory, or continue the run in `resume` from its last checkpoint.
 
     Same seed and config give the same metrics on CPU; a resumed run ends where the uninterrupted one would.
+    Under `torchrun`, every process trains its share of each batch and rank 0 writes the run.
     """
     from latentatlas.tasks import build_task
 
-    start_epoch, best, history = 0, None, []
-    if resume is not None:
-        run_dir = Path(resume)
-        last = run_dir / "checkpoints" / "last.safetensors"
-        if not last.is_file():
-            raise LatentAtlasError(f"cannot resume {str(run_dir)!r}: no checkpoints/last.safetensors; start a new run")
-        ckpt = load_checkpoint(last)
-        config = config_from_dict(ckpt.config)
-        start_epoch, best = ckpt.epoch + 1, ckpt.extra.get("best")
-        history = truncate_metrics(run_dir / "metrics.jsonl", ckpt.epoch + 1)
-        if start_epoch >= config.train.epochs and (run_dir / "summary.json").exists():
-            raise LatentAtlasError(f"run {str(run_dir)!r} already finished its {config.train.epochs} epochs")
-    else:
-        run_dir = new_run_dir(runs_root, config.name, run_dir)
-        save_config(config, run_dir / "config.yaml")
-    if progress is not None:
-        config.train.progress = progress
-    (run_dir / "checkpoints").mkdir(exist_ok=True)
-    set_threads(config.train.threads)
-    device = resolve_device(config.device)
-    torch.manual_seed(config.seed)
-    task = build_task(config, device)
-    model = task.model
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.train.lr, weight_decay=config.train.weight_decay)
-    if resume is not None:
-        load_model_state(model, ckpt, last)
-        if ckpt.optim_state is not None:
-            optimizer.load_state_dict(ckpt.optim_state)
-        log.info("resuming %s at epoch %d of %d", run_dir, start_epoch + 1, config.train.epochs)
-    log.info("run directory: %s (device %s, %d threads)", run_dir, device, torch.get_num_threads())
+    device = resolve_device(config.device if config is not None else "auto")
+    info, device = init_distributed(device)
+    try:
+        state = _open_run(config, runs_root, run_dir, resume, info)
+        config = state.config
+        check_supported(info, config)
+        if progress is not None:
+            config.train.progress = progress
+        config.train.progress = config.train.progress and info.is_main
+        set_threads(config.train.threads)
+        device = resolve_device(config.device) if not info.enabled else device
+        torch.manual_seed(config.seed)
+        task = build_task(config, device)
+        model = task.model  # the plain module: checkpoints, validation and reports use it
+        optimizer = build_optimizer(model, config)
+        if state.checkpoint is not None:
+            load_model_state(model, state.checkpoint, state.run_dir)
+            if state.checkpoint.optim_state is not None:
+                optimizer.load_state_dict(state.checkpoint.optim_state)
+            log.info("resuming %s at epoch %d of %d", state.run_dir, state.start_epoch + 1, config.train.epochs)
+        if info.is_main:
+            log.info("run directory: %s (device %s, %d threads)", state.run_dir, device, torch.get_num_threads())
+        _fit(task, model, optimizer, state, info, device)
+        summary = {}
+        if info.is_main:
+            summary = _finish(task, model, state)
+        return RunResult(run_dir=state.run_dir, summary=summary, history=state.history)
+    finally:
+        shutdown(info)
 
+
+def _fit(task, model, optimizer, state: _RunState, info: DistInfo, device) -> None:
+    """The epochs: train, validate, write metrics.jsonl and checkpoints (rank 0), stop on the time budget."""
+    config, run_dir = state.config, state.run_dir
+    (run_dir / "checkpoints").mkdir(exist_ok=True)
+    task.model = wrap_model(model, info, device)  # DDP averages gradients across processes
     cfg_dict = config.to_dict()
     budget = config.train.max_minutes
     deadline = time.monotonic() + budget * 60 if budget else None
-    elapsed0 = history[-1]["elapsed_s"] if history else 0.0
+    elapsed0 = state.history[-1]["elapsed_s"] if state.history else 0.0
     t0 = time.monotonic()
+    epochs = range(state.start_epoch, config.train.epochs)
+    disable = not config.train.progress or None
     bar = tqdm(
-        range(start_epoch, config.train.epochs),
-        desc=config.name,
-        unit="epoch",
-        disable=not config.train.progress or None,
-        initial=start_epoch,
-        total=config.train.epochs,
+        epochs, desc=config.name, unit="epoch", disable=disable, initial=state.start_epoch, total=config.train.epochs
     )
     for epoch in bar:
         epoch_t0 = time.monotonic()
         torch.manual_seed(epoch_seed(config.seed, epoch) + 1)  # model-internal randomness (VAE sampling)
         row: dict[str, Any] = {"epoch": epoch + 1}
-        train_stats, out_of_time = _train_one_epoch(task, optimizer, config, epoch, deadline, bar)
+        train_stats, out_of_time = _train_one_epoch(task, optimizer, config, epoch, deadline, bar, info)
         row.update(train_stats)
+        task.model = model
         row.update(task.validate(epoch))
+        task.model = wrap_model(model, info, device) if info.enabled else model
         now = time.monotonic()
         row["epoch_time_s"] = round(now - epoch_t0, 3)
         row["elapsed_s"] = round(elapsed0 + now - t0, 3)
@@ -189,26 +265,36 @@ def train(
                 f"train.best_metric: {config.train.best_metric!r} is not a metric of this run; "
                 f"use one of {', '.join(k for k in row if k.startswith('val_'))}"
             )
-        improved = _is_better(float(metric), best, config.train.best_mode)
+        improved = _is_better(float(metric), state.best, config.train.best_mode)
         if improved:
-            best = float(metric)
-        append_jsonl(run_dir / "metrics.jsonl", row)
-        history.append(row)
-        extra = {"best": best, "best_metric": config.train.best_metric}
-        if improved:
-            save_checkpoint(run_dir / "checkpoints" / "best.safetensors", model, cfg_dict, epoch, None, extra)
-        save_checkpoint(run_dir / "checkpoints" / "last.safetensors", model, cfg_dict, epoch, optimizer, extra)
+            state.best = float(metric)
+        state.history.append(row)
+        if info.is_main:
+            append_jsonl(run_dir / "metrics.jsonl", row)
+            extra = {"best": state.best, "best_metric": config.train.best_metric}
+            if improved:
+                save_checkpoint(run_dir / "checkpoints" / "best.safetensors", model, cfg_dict, epoch, None, extra)
+            save_checkpoint(run_dir / "checkpoints" / "last.safetensors", model, cfg_dict, epoch, optimizer, extra)
         bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k.startswith("val_")}, refresh=True)
         if out_of_time:
             log.info("train.max_minutes=%s reached during epoch %d: stopped after validation", budget, epoch + 1)
             break
     bar.close()
+    task.model = model
 
+
+def _finish(task, model, state: _RunState) -> dict[str, Any]:
+    """Reload the best checkpoint, let the task write its figures and report, write summary.json."""
+    config, run_dir = state.config, state.run_dir
     best_path = run_dir / "checkpoints" / "best.safetensors"
     if best_path.is_file():
         load_model_state(model, load_checkpoint(best_path), best_path)
-    summary = {"run": run_dir.name, "epochs_trained": len(history), "best_" + config.train.best_metric: best}
-    summary["train_time_s"] = history[-1]["elapsed_s"] if history else 0.0
-    summary.update(task.finalize(run_dir, history))
+    summary = {
+        "run": run_dir.name,
+        "epochs_trained": len(state.history),
+        "best_" + config.train.best_metric: state.best,
+    }
+    summary["train_time_s"] = state.history[-1]["elapsed_s"] if state.history else 0.0
+    summary.update(task.finalize(run_dir, state.history))
     write_json(run_dir / "summary.json", summary)
-    return RunResult(run_dir=run_dir, summary=summary, history=history)
+    return summary

@@ -1,0 +1,105 @@
+"""Multi-process data-parallel training with PyTorch's own engine (`torchrun`), gloo on CPU and nccl on GPUs.
+
+`torchrun --nproc_per_node N -m latentatlas train CONFIG ...` starts N processes; each sees the same global batch
+(same seeds), trains on its share of it, and DistributedDataParallel averages the gradients, so N processes with
+batch B give the gradients of one process with batch B (and accumulation N x K micro-batches when the loss is a
+mean over equal micro-batches). Rank 0 alone writes metrics, checkpoints and reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+from latentatlas.errors import ConfigError
+
+
+@dataclass
+class DistInfo:
+    """Where this process stands: `rank` of `world` processes; `local_rank` picks its GPU."""
+
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def init_distributed(device: torch.device) -> tuple[DistInfo, torch.device]:
+    """Join the process group torchrun describes in the environment (WORLD_SIZE > 1); a no-op otherwise."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return DistInfo(), device
+    info = DistInfo(int(os.environ["RANK"]), world, int(os.environ.get("LOCAL_RANK", "0")))
+    if device.type == "cuda":
+        device = torch.device("cuda", info.local_rank)
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        dist.init_process_group(backend, timeout=dt.timedelta(minutes=30))
+    return info, device
+
+
+def check_supported(info: DistInfo, config) -> None:
+    """Combinations that multi-process training refuses, with the alternative."""
+    koleo = config.loss.koleo
+    if info.enabled and koleo.weight > 0 and koleo.scope == "effective":
+        raise ConfigError(
+            "loss.koleo.scope: 'effective' is for one process with gradient accumulation; with torchrun use "
+            "scope=global (KoLeo over every process's embeddings)"
+        )
+    check_batch_split(info, config)
+
+
+def check_batch_split(info: DistInfo, config) -> None:
+    """Each process must get whole, equal micro-batches, or the mean over them is not the large batch's mean."""
+    if not info.enabled or config.data.kind != "images":
+        return
+    t = config.train
+    rows = t.batch_size if config.data.images.triplets == "seed" else t.classes_per_batch
+    what = "train.batch_size" if config.data.images.triplets == "seed" else "train.classes_per_batch"
+    if rows % (info.world * t.accumulation):
+        raise ConfigError(
+            f"{what}={rows} does not split into {info.world} processes x {t.accumulation} micro-batches; "
+            "pick a multiple of their product"
+        )
+
+
+def broadcast_object(obj, info: DistInfo):
+    """Rank 0's `obj` on every rank (e.g. the run directory it created)."""
+    if not info.enabled:
+        return obj
+    box = [obj]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def shard(micros: list, info: DistInfo, per_rank: int) -> list:
+    """This rank's `per_rank` micro-batches out of the `world * per_rank` the global batch was cut into."""
+    if not info.enabled:
+        return micros
+    return micros[info.rank * per_rank : (info.rank + 1) * per_rank]
+
+
+def wrap_model(model: torch.nn.Module, info: DistInfo, device: torch.device) -> torch.nn.Module:
+    """DistributedDataParallel around `model` (averages gradients across processes) when distributed."""
+    if not info.enabled:
+        return model
+    ids = [device.index] if device.type == "cuda" else None
+    return torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
+
+
+def shutdown(info: DistInfo) -> None:
+    if info.enabled and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
