@@ -3,7 +3,8 @@
 Each measurement runs in a fresh subprocess: it builds seeded random clustered data, notes its peak resident
 memory (`resource.getrusage(RUSAGE_SELF).ru_maxrss`, which sees torch's allocations, unlike tracemalloc), runs
 the method once, and reports the wall time and the growth of the peak ("extra peak memory" = memory the method
-needed beyond the data it was given). Usage: `python -m benchmarks.run_all --only bench_analysis [--quick]`.
+needed beyond the data it was given; a lower bound when it can reuse memory the data generation freed).
+Usage: `python -m benchmarks.run_all --only bench_analysis [--quick]`.
 """
 
 from __future__ import annotations

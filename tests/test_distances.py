@@ -12,11 +12,6 @@ from latentatlas.analysis.distances import class_distance_matrix
 from latentatlas.errors import ConfigError, DataError
 
 
-@pytest.fixture
-def rng() -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence().entropy)
-
-
 def _dist(a: np.ndarray, b: np.ndarray, metric: str) -> float:
     if metric == "cosine":
         return 1.0 - float(a @ b) / math.sqrt(float(a @ a) * float(b @ b))

@@ -12,11 +12,6 @@ from latentatlas.analysis.ellipses import coverage_ellipses, pca_2d
 from latentatlas.errors import ConfigError, DataError
 
 
-@pytest.fixture
-def rng() -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence().entropy)
-
-
 def rotation(deg: float) -> np.ndarray:
     t = math.radians(deg)
     return np.array([[math.cos(t), -math.sin(t)], [math.sin(t), math.cos(t)]])

@@ -13,11 +13,6 @@ from latentatlas.analysis.pairs import pair_metrics, roc_auc
 from latentatlas.errors import DataError
 
 
-@pytest.fixture
-def rng() -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence().entropy)
-
-
 def auc_by_counting(scores: np.ndarray, targets: np.ndarray) -> float:
     pos, neg = scores[targets == 1], scores[targets == 0]
     wins = sum(1.0 if sp > sn else 0.5 if sp == sn else 0.0 for sp in pos for sn in neg)

@@ -19,11 +19,6 @@ from latentatlas.errors import ConfigError, DataError
 PML_KEYS = ("precision_at_1", "r_precision", "mean_average_precision_at_r")
 
 
-@pytest.fixture
-def rng() -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence().entropy)
-
-
 def clustered(rng: np.random.Generator, n: int = 160, d: int = 8, c: int = 6) -> tuple[np.ndarray, np.ndarray]:
     """Overlapping clusters of unequal sizes, plus one single-member ("lone") class."""
     probs = rng.dirichlet(np.ones(c) * 2)

@@ -22,11 +22,6 @@ from latentatlas.analysis.spread import (
 from latentatlas.errors import DataError
 
 
-@pytest.fixture
-def rng() -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence().entropy)
-
-
 def unit(x: np.ndarray) -> np.ndarray:
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 

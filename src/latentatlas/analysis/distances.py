@@ -27,7 +27,7 @@ from latentatlas.errors import ConfigError, DataError
 
 METRICS = ("cosine", "sqeuclidean", "euclidean")
 DEFAULT_MEMORY_BUDGET = 256 * 2**20  # bytes for one (block, N) float64 temporary, times a few
-CHUNK = 1 << 16  # rows converted to float64 at a time by the O(N D) passes
+CHUNK = 1 << 14  # rows converted to float64 at a time by the O(N D) passes (16k x 128 x 8 B: cache-sized)
 
 
 def as_matrix(
@@ -251,17 +251,20 @@ def _gram_class_sums(x: torch.Tensor, codes: torch.Tensor, n_classes: int, metri
             mean += x[start : start + CHUNK].to(torch.float64).sum(dim=0)
         mean /= x.shape[0]
     for start in range(0, x.shape[0], CHUNK):
-        chunk = x[start : start + CHUNK].to(torch.float64)  # (chunk, D)
-        onehot = torch.nn.functional.one_hot(codes[start : start + CHUNK], n_classes).to(torch.float64)
+        rows = x[start : start + CHUNK]  # (chunk, D), any float dtype
+        code = codes[start : start + CHUNK, None]
+        weight = torch.zeros(rows.shape[0], n_classes, dtype=torch.float64, device=x.device)  # (chunk, C)
         if metric == "cosine":
-            norms = torch.linalg.vector_norm(chunk, dim=1, keepdim=True)
+            norms = torch.linalg.vector_norm(rows, dim=1, dtype=torch.float64)
             if bool((norms == 0).any()):
                 raise DataError("embeddings: some rows are all zeros, so cosine is undefined; drop those rows")
-            chunk.div_(norms)
+            weight.scatter_(1, code, norms.reciprocal_()[:, None])  # one-hot times 1 / ||a||: normalizes
+            s.addmm_(weight.T, rows.to(torch.float64))  # a multithreaded matmul; index_add_ is serial on CPU
         else:
-            chunk.sub_(mean)
-            q.addmv_(onehot.T, (chunk * chunk).sum(dim=1))
-        s.addmm_(onehot.T, chunk)  # a multithreaded matmul; index_add_ is serial on CPU
+            centred = rows.to(torch.float64) - mean
+            weight.scatter_(1, code, 1.0)
+            q.addmv_(weight.T, (centred * centred).sum(dim=1))
+            s.addmm_(weight.T, centred)
     if not bool(torch.isfinite(s).all() and torch.isfinite(q).all()):
         # NaN / inf anywhere in x propagates to the sums: one check instead of a pass over N x D.
         raise DataError("embeddings: contains NaN or inf; drop or fix those rows first")

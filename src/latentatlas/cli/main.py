@@ -44,7 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    # key=value overrides may come after options (`train CONFIG --run-dir D train.epochs=3`): argparse leaves them
+    # unparsed, so hand them to the command's positional list when it takes overrides
+    target = next((name for name in ("items", "overrides") if isinstance(getattr(args, name, None), list)), None)
+    if extra and target and all("=" in e and not e.startswith("-") for e in extra):
+        getattr(args, target).extend(extra)
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(message)s", stream=sys.stderr)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -214,3 +214,19 @@ def write_latent_figures(maps: LatentMaps, fig_dir: str | Path) -> dict[str, Pat
     if maps.kl_per_dim is not None:
         out["kl"] = plot_kl(maps.kl_per_dim, fig_dir / FIGURE_FILES["kl"])
     return out
+
+
+def plot_family_morph(fm: Any, path: str | Path) -> Path:
+    """The cylinder -> capsule -> sphere path: frames framed by validity, the family the oracle sees under each."""
+    n = len(fm.frames)
+    fig, ax = new_figure(max(8.0, 0.62 * n), 2.6)
+    ax.imshow(mosaic(fm.frames, fm.valid, cols=n), interpolation="nearest")
+    cell = fm.frames.shape[1] + 4
+    ax.set_xticks([cell * (k + 0.5) for k in range(n)])
+    ax.set_xticklabels(fm.families, rotation=60, fontsize=7)
+    ax.set_yticks([])
+    for k, name in zip(fm.waypoints, fm.names):
+        ax.annotate(name, (cell * (k + 0.5), -2), ha="center", va="bottom", fontsize=9, annotation_clip=False)
+    ax.set_title(f"path {' -> '.join(fm.names)}: {np.mean(fm.valid):.0%} of frames valid "
+                 "(label = family the oracle recognizes)", fontsize=9, pad=16)  # fmt: skip
+    return save_fig(fig, path)

@@ -76,12 +76,18 @@ def plot_training_curves(rows: Sequence[Mapping[str, Any]], path: str | Path, ma
     return save_fig(fig, path)
 
 
+def _cell(v: Any) -> str:
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return html.fmt(float(v), 3)
+    return html.escape(v)
+
+
 def summary_rows(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(key, value) rows of a (nested) summary; long number lists are shown inline, rounded."""
     rows = []
     for key, value in summary.items():
         if isinstance(value, list | tuple):
-            rows.append((key, "[" + ", ".join(html.fmt(float(v), 3) if v is not None else "None" for v in value) + "]"))
+            rows.append((key, "[" + ", ".join(_cell(v) for v in value) + "]"))
         elif isinstance(value, Mapping):
             rows.extend((f"{key}.{k}", html.fmt(v)) for k, v in flatten(value).items())
         else:
@@ -95,6 +101,7 @@ def write_run_report(
     summary: Mapping[str, Any],
     config_dict: Mapping[str, Any],
     metrics_rows: Sequence[Mapping[str, Any]],
+    extra_figures: Mapping[str, tuple[Path, str]] | None = None,
 ) -> Path:
     """Write the run's figures into `run_dir/figures/` and `run_dir/report.html`; returns the report's path.
 
@@ -103,6 +110,7 @@ def write_run_report(
         summary: the run's summary numbers (as in summary.json).
         config_dict: the resolved config (as in config.yaml).
         metrics_rows: the rows of metrics.jsonl.
+        extra_figures: more figures for the report, key -> (path, caption).
     """
     run_dir = Path(run_dir)
     fig_dir = run_dir / "figures"
@@ -123,6 +131,7 @@ def write_run_report(
         + "</tbody></table>",
         "<h2>Figures</h2>",
         *(html.figure(path, CAPTIONS.get(key, "")) for key, path in figures.items()),
+        *(html.figure(path, caption) for path, caption in (extra_figures or {}).values()),
         "<h2>Config</h2>",
         f"<pre>{html.escape(yaml.safe_dump(dict(config_dict), sort_keys=False))}</pre>",
     ]

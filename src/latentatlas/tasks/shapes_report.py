@@ -6,11 +6,19 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from latentatlas.analysis.family_morph import PATH, family_morph, family_separation
 from latentatlas.analysis.latent import latent_summary
 from latentatlas.data.oracle import ValidityOracle
+from latentatlas.report.latent_figures import plot_family_morph, write_morph_gif
 from latentatlas.report.shapes_report import write_run_report
 
 log = logging.getLogger("latentatlas")
+
+FAMILY_CAPTION = (
+    "Decoding a straight latent path from a cylinder to a capsule to a sphere (one standing training figure of "
+    "each, near its family's median size). Green frame = the oracle finds a valid figure of one of the trained "
+    "families; the label names the family it recognizes, so you can read where the decoder switches family."
+)
 
 
 def write_latent_maps(task, run_dir: Path, history: list[dict[str, Any]]) -> dict[str, Any]:
@@ -31,6 +39,24 @@ def write_latent_maps(task, run_dir: Path, history: list[dict[str, Any]]) -> dic
         n_morphs=a.n_morphs,
         morph_steps=a.morph_steps,
     )
-    report = write_run_report(run_dir, maps, maps.summary, config.to_dict(), history)
+    summary = dict(maps.summary)
+    extra = {}
+    if len(shapes.family) > 1:
+        summary["family_separation"] = family_separation(maps.train_mu, task.train_factors)
+        fm = (
+            family_morph(task.model, task.train_images, task.train_factors, oracle)
+            if set(PATH) <= set(shapes.family)
+            else None
+        )
+        if fm is not None:
+            summary.update(fm.summary())
+            figs = run_dir / "figures"
+            figs.mkdir(parents=True, exist_ok=True)
+            extra["family_morph"] = (plot_family_morph(fm, figs / "family_morph.png"), FAMILY_CAPTION)
+            extra["family_morph_gif"] = (
+                write_morph_gif(fm.frames, figs / "family_morph.gif"),
+                "The same path, animated.",
+            )
+    report = write_run_report(run_dir, maps, summary, config.to_dict(), history, extra_figures=extra)
     log.info("report: %s", report)
-    return dict(maps.summary)
+    return summary
