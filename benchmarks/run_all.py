@@ -2,6 +2,8 @@
 
 Each module defines `run(quick: bool = False) -> str`, returning a Markdown section (a `## title`, how it was
 measured, and a table of what it measured). Usage: `python -m benchmarks.run_all [--quick] [--only NAME ...]`.
+Modules listed in SLOW (an hour of training) run only when named with --only. Sections of modules not run this
+time are kept from the existing BENCHMARKS.md, each with the date it was measured.
 Benchmarks should run alone on the machine: two jobs side by side halve each other.
 """
 
@@ -21,6 +23,16 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
+SLOW = ("bench_quality",)
+MARK = "<!-- section: {} -->"
+
+
+def read_sections(path: Path) -> dict[str, str]:
+    """The sections of an existing BENCHMARKS.md, by module name."""
+    if not path.exists():
+        return {}
+    parts = re.split(r"<!-- section: (\w+) -->\n", path.read_text(encoding="utf-8"))
+    return {parts[i]: parts[i + 1].strip() + "\n" for i in range(1, len(parts) - 1, 2)}
 
 
 def machine() -> str:
@@ -49,27 +61,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
     args = parser.parse_args(argv)
     names = sorted(m.name for m in pkgutil.iter_modules([str(ROOT / "benchmarks")]) if m.name.startswith("bench_"))
-    if args.only:
-        names = [n for n in names if n in args.only]
-    sections = []
-    for name in names:
+    chosen = [n for n in names if n in args.only] if args.only else [n for n in names if n not in SLOW]
+    out = Path(args.out)
+    sections = read_sections(out)
+    today = dt.date.today().isoformat()
+    for name in chosen:
         start = time.perf_counter()
         print(f"== {name}", file=sys.stderr, flush=True)
         section = importlib.import_module(f"benchmarks.{name}").run(quick=args.quick)
-        sections.append(section.strip() + f"\n\n_`{name}` took {time.perf_counter() - start:.0f} s._\n")
+        took = time.perf_counter() - start
+        sections[name] = section.strip() + f"\n\n_`{name}` took {took:.0f} s; measured {today} on the machine above._\n"
     header = (
         "# Benchmarks\n\n"
-        f"Written by `make bench` (`python -m benchmarks.run_all`) on {dt.date.today().isoformat()}.\n\n"
+        "Written by `make bench` (`python -m benchmarks.run_all`; the hour-long CIFAR-10 quality study by "
+        "`python -m benchmarks.run_all --only bench_quality`).\n\n"
         f"Machine: {machine()}.\n\n"
-        "Every number below was measured by the scripts in `benchmarks/` in that run; ratios compare methods run "
-        "side by side in the same process.\n\n"
+        "Every number below was measured by the scripts in `benchmarks/` on that machine, alone on it; ratios "
+        "compare methods run side by side in the same process.\n\n"
     )
-    text = header + "\n".join(sections)
+    order = [n for n in names if n in sections]
+    text = header + "\n".join(MARK.format(n) + "\n" + sections[n] for n in order)
     if args.quick:
         print(text)
     else:
-        Path(args.out).write_text(text, encoding="utf-8")
-        print(f"wrote {args.out}", file=sys.stderr)
+        out.write_text(text, encoding="utf-8")
+        print(f"wrote {out}", file=sys.stderr)
     return 0
 
 

@@ -101,11 +101,61 @@ def test_equals_per_query_loop(rng, metric):
     x, labels = clustered(rng, n=90)
     ks = (1, 3, 8)
     ref = brute_force(x, labels, metric, ks, knn_k=7)
-    got = retrieval_metrics(torch.from_numpy(x), labels, metric=metric, k=ks, knn_k=7, block_size=16)
+    got = retrieval_metrics(
+        torch.from_numpy(x), labels, metric=metric, k=ks, knn_k=7, block_size=16, dtype=torch.float64
+    )
     for key, value in ref.items():
         assert got[key] == pytest.approx(value, abs=1e-12), key
-    single = retrieval_metrics(x, labels, metric=metric, k=3, knn_k=7)  # an int k, default blocks
+    single = retrieval_metrics(x, labels, metric=metric, k=3, knn_k=7, dtype=torch.float64)  # int k, default blocks
     assert single["recall_at_3"] == pytest.approx(ref["recall_at_3"], abs=1e-12)
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_float32_equals_loop_without_near_ties(rng, metric):
+    # Float32 ranks like float64 when no two scores of a row are closer than float32 rounding.
+    x, labels = without_near_ties(rng, metric)
+    ref = brute_force(x, labels, metric, (1, 4), knn_k=5)
+    got = retrieval_metrics(x, labels, metric=metric, k=(1, 4), knn_k=5, block_size=23)
+    for key, value in ref.items():
+        assert got[key] == pytest.approx(value, abs=1e-12), key
+
+
+def test_classes_of_very_different_sizes(rng):
+    # Blocks mix classes with R from 1 to ~100, so each row needs its own R inside a block's common depth.
+    sizes = [2, 3, 120, 7, 40, 1]
+    labels = np.repeat(np.arange(len(sizes)) * 7, sizes)
+    rng.shuffle(labels)
+    x = (rng.normal(size=(len(sizes) * 7, 6))[labels] * 0.8 + rng.normal(size=(len(labels), 6))).astype(np.float32)
+    ref = brute_force(x, labels, "cosine", (1, 2), knn_k=3)
+    for block in (5, 64, None):
+        got = retrieval_metrics(x, labels, k=(1, 2), knn_k=3, block_size=block, dtype=torch.float64)
+        for key, value in ref.items():
+            assert got[key] == pytest.approx(value, abs=1e-12), (key, block)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_ties_are_ordered_by_index(rng, dtype):
+    # Small integer points: squared distances are exact integers whatever the summation order, so many
+    # scores tie exactly (pairs, long runs, runs across the R-th position, duplicated points). With the
+    # points and their negatives the mean is exactly 0, so centring keeps them integers. The reference is a
+    # stable sort (equal distances in index order), the convention retrieval_metrics promises.
+    half = rng.integers(-2, 3, size=(45, 3))
+    x = np.concatenate([half, -half]).astype(np.float32 if dtype == torch.float32 else np.float64)
+    labels = rng.integers(0, 4, size=len(x))
+    ref = brute_force(x, labels, "euclidean", (1, 3), knn_k=5)
+    got = retrieval_metrics(x, labels, metric="euclidean", k=(1, 3), knn_k=5, block_size=17, dtype=dtype)
+    for key, value in ref.items():
+        assert got[key] == pytest.approx(value, abs=1e-12), key
+
+
+def test_all_points_identical_ranks_by_index(rng):
+    # Every score ties: the neighbours of query q are the other points in index order.
+    labels = rng.integers(0, 3, size=30)
+    x = np.ones((30, 4), dtype=np.float32)
+    ref = brute_force(x, labels, "euclidean", (1, 2), knn_k=3)
+    got = retrieval_metrics(x, labels, metric="euclidean", k=(1, 2), knn_k=3, block_size=7)
+    for key, value in ref.items():
+        assert got[key] == pytest.approx(value, abs=1e-12), key
 
 
 def test_knn_tie_goes_to_the_class_with_the_nearest_member():
@@ -139,5 +189,7 @@ def test_bad_inputs_raise(rng):
         retrieval_metrics(x, labels, k=(1, 30))
     with pytest.raises(ConfigError, match=r"knn_k: 0 is outside"):
         retrieval_metrics(x, labels, knn_k=0)
+    with pytest.raises(ConfigError, match="dtype: torch.float16 is not supported for retrieval"):
+        retrieval_metrics(x, labels, dtype=torch.float16)
     with pytest.raises(DataError, match="every class has a single member"):
         retrieval_metrics(x[:5], np.arange(5), k=(1,), knn_k=1)
