@@ -82,7 +82,9 @@ class ModelConfig:
 
     Autoencoders (`ae`, `vae`, for shapes): `latent_dim`, and `widths` = channels of the stride-2 stages (chosen by
     measurement on CPU). Embedders (`cnn`, `vgg11`, for images): `embedding_dim`, `norm` (`group` makes
-    gradient accumulation exact), `pretrained` (a local file or URL of ImageNet VGG11 weights).
+    gradient accumulation exact), `pretrained` (a local file or URL of ImageNet VGG11 weights); the `cnn`'s
+    stages: `cnn_widths` (one strided stage each), `cnn_stem` (full-resolution stem), `cnn_blocks` (residual blocks
+    per stage).
     """
 
     kind: Literal["ae", "vae", "cnn", "vgg11"] = "vae"
@@ -92,6 +94,9 @@ class ModelConfig:
     embedding_dim: int = 128
     norm: Literal["batch", "group", "none"] = "batch"
     pretrained: str | None = None
+    cnn_widths: list[int] = field(default_factory=lambda: [64, 128, 256])
+    cnn_stem: int = 32
+    cnn_blocks: int = 1
 
     def validate(self, prefix: str) -> None:
         if self.latent_dim < 1:

@@ -76,7 +76,7 @@ def load_run_model(
         from latentatlas.models.embedder import build_embedder
 
         # No `pretrained`: the checkpoint holds every weight, and re-reading ImageNet weights could download.
-        model = build_embedder(m.kind, m.embedding_dim, None, m.norm)
+        model = build_embedder(m.kind, m.embedding_dim, None, m.norm, m.cnn_widths, m.cnn_stem, m.cnn_blocks)
     load_model_state(model, ckpt, path)
     model = model.to(resolve_device(str(device)) if device is not None else torch.device("cpu"))
     if m.channels_last:

@@ -14,10 +14,11 @@ PML has no recall@k; ours is the fraction of queries with at least one same-clas
 (the usual recall@k of image retrieval papers, e.g. Oh Song et al. 2016). knn_accuracy is a majority vote of
 the knn_k nearest, a tie going to the tied class that has the nearest member.
 
-Speed: queries are grouped by class, so a block of queries shares one R and needs only the top
-max(R_c, k, knn_k) neighbours of its own class (PML's "max_bin_count" takes the largest R for every query);
-similarities are float32 by default (as PML), written into one preallocated (block, N) buffer. Equal
-similarities are ordered by the neighbour's index (a stable sort), so results are deterministic.
+Speed: queries are grouped by class and lone queries skipped, so a block of queries needs only the top
+max(R, k, knn_k) neighbours over its own rows (PML's "max_bin_count" takes the largest R for every query);
+similarities are float32 by default (as PML), written into one preallocated (block, N) buffer. The cost is
+the (block, N) product plus `torch.topk` (docs/analysis-math.md has the measured split). Equal similarities
+are ordered by the neighbour's index (a stable sort), so results are deterministic.
 """
 
 from __future__ import annotations

@@ -117,6 +117,9 @@ def build_embedder(
     embedding_dim: int = 128,
     pretrained: str | None = None,
     norm: str = "batch",
+    widths: Sequence[int] = (64, 128, 256),
+    stem_width: int = 32,
+    blocks: int = 1,
 ) -> nn.Module:
     """Build an embedder by name.
 
@@ -126,13 +129,14 @@ def build_embedder(
         pretrained: for `vgg11` only, a local `.pth`/`.safetensors` file or URL of ImageNet VGG11 weights.
         norm: `batch`, `group` or `none` for `cnn`; `vgg11` has no normalization layers and requires `batch`
             (the default, meaning "as published") or `none`.
+        widths, stem_width, blocks: the `cnn`'s stages (see `ConvEmbedder`).
     """
     if embedding_dim < 1:
         raise ConfigError(f"embedding_dim: must be >= 1, got {embedding_dim}; pass a positive size")
     if kind == "cnn":
         if pretrained is not None:
             raise ConfigError("pretrained: the cnn embedder has no pretrained weights; use kind='vgg11' or drop it")
-        return ConvEmbedder(embedding_dim, norm=norm)
+        return ConvEmbedder(embedding_dim, widths=widths, blocks=blocks, stem_width=stem_width, norm=norm)
     if kind == "vgg11":
         from latentatlas.models.vgg import VGG11Embedder, load_vgg11_imagenet
 

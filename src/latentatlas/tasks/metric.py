@@ -74,7 +74,9 @@ class MetricTask:
         self.data: MetricData = load_metric_data(config)
         cl = config.model.channels_last
         m = config.model
-        self.model = build_embedder(m.kind, m.embedding_dim, m.pretrained, m.norm).to(device)
+        self.model = build_embedder(
+            m.kind, m.embedding_dim, m.pretrained, m.norm, m.cnn_widths, m.cnn_stem, m.cnn_blocks
+        ).to(device)
         if cl:
             self.model = self.model.to(memory_format=torch.channels_last)
         im = config.data.images

@@ -104,6 +104,37 @@ def _out_of_time(deadline: float | None, info: DistInfo) -> bool:
     return bool(flag.item())
 
 
+def optimizer_step(task, optimizer, batch, config: Config, info: DistInfo, objective, epoch: int, step: int):
+    """One optimizer step on `batch`: cut it into micro-batches (this process's share), accumulate, step.
+
+    Returns the loss value and the step's statistics (means over its micro-batches).
+    """
+    k = config.train.accumulation
+    everyone = task.split(batch, k * info.world)
+    total_rows = sum(_rows(m) for m in everyone)
+    micros = shard(everyone, info, k)
+    optimizer.zero_grad(set_to_none=True)
+    if objective is not None:
+        result = accumulate_gradients(task.model, micros, objective)
+        _check_finite(result.loss, epoch, step)
+        loss_value, stats = result.loss, {"loss": result.loss, **result.stats}
+    else:
+        micro_stats = []
+        for micro in micros:
+            loss, micro_stat = task.train_step(micro, epoch)
+            _check_finite(loss.item(), epoch, step)
+            # weighting each micro-batch's mean by its share of the batch gives the large batch's mean, also for a
+            # last, smaller batch; DDP averages over processes, hence the factor world
+            (loss * (_rows(micro) * info.world / total_rows)).backward()
+            micro_stats.append(micro_stat)
+        stats = {name: sum(s[name] for s in micro_stats) / len(micro_stats) for name in micro_stats[0]}
+        loss_value = stats.get("loss", float("nan"))
+    if config.train.grad_clip:
+        torch.nn.utils.clip_grad_norm_(task.model.parameters(), config.train.grad_clip)
+    optimizer.step()
+    return loss_value, stats
+
+
 def _train_one_epoch(
     task, optimizer, config: Config, epoch: int, deadline: float | None, bar, info: DistInfo
 ) -> tuple[dict, bool]:
@@ -122,29 +153,7 @@ def _train_one_epoch(
     steps_per_epoch = task.steps_per_epoch()
     for step, batch in enumerate(task.train_batches(epoch, generator)):
         lr = _set_lr(optimizer, config, _progress(config, epoch, step, steps_per_epoch, deadline))
-        k = config.train.accumulation
-        everyone = task.split(batch, k * info.world)
-        total_rows = sum(_rows(m) for m in everyone)
-        micros = shard(everyone, info, k)
-        optimizer.zero_grad(set_to_none=True)
-        if objective is not None:
-            result = accumulate_gradients(model, micros, objective)
-            _check_finite(result.loss, epoch, step)
-            loss_value, stats = result.loss, {"loss": result.loss, **result.stats}
-        else:
-            micro_stats = []
-            for micro in micros:
-                loss, stats = task.train_step(micro, epoch)
-                _check_finite(loss.item(), epoch, step)
-                # weighting each micro-batch's mean by its share of the batch gives the large batch's mean, also
-                # for a last, smaller batch; DDP averages over processes, hence the factor world
-                (loss * (_rows(micro) * info.world / total_rows)).backward()
-                micro_stats.append(stats)
-            stats = {k: sum(s[k] for s in micro_stats) / len(micro_stats) for k in micro_stats[0]}
-            loss_value = stats.get("loss", float("nan"))
-        if config.train.grad_clip:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.train.grad_clip)
-        optimizer.step()
+        loss_value, stats = optimizer_step(task, optimizer, batch, config, info, objective, epoch, step)
         steps += 1
         for key, value in stats.items():
             totals[key] = totals.get(key, 0.0) + float(value)
