@@ -10,7 +10,9 @@ Run alone: `python -m benchmarks.run_all --only bench_quality` (about an hour; n
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -41,13 +43,17 @@ def _row(name: str, minutes: float, s: dict) -> str:
 def run(quick: bool = False) -> str:
     runs = [(n, 0.5, ["data.images.limit=2000", *o]) for n, _, o in RUNS[::2]] if quick else RUNS
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, minutes, extra in runs:
+    # finished runs are kept (and skipped when the study is rerun), so an interrupted study loses no run
+    root = Path(tempfile.mkdtemp()) if quick else ROOT / ".cache" / "bench_quality"
+    for name, minutes, extra in runs:
+        run_dir = root / f"{name}-{minutes:g}min"
+        summary_path = run_dir / "summary.json"
+        if not summary_path.exists():
+            shutil.rmtree(run_dir, ignore_errors=True)
             overrides = [f"data.images.path={ZIP}", f"train.max_minutes={minutes}", "train.epochs=1000",
                          "train.progress=false", *extra]  # fmt: skip
-            config = load_config(CONFIG_DIR / f"{name}.yaml", overrides)
-            result = train(config, runs_root=Path(tmp) / name)
-            rows.append(_row(name, minutes, result.summary))
+            train(load_config(CONFIG_DIR / f"{name}.yaml", overrides), run_dir=run_dir)
+        rows.append(_row(name, minutes, json.loads(summary_path.read_text())))
     return "\n".join(
         [
             "## CIFAR-10 metric learning: quality per CPU-minute",

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 
+from latentatlas.configs import builtin_configs
 from latentatlas.errors import LatentAtlasError
 
 EPILOG = """examples:
   latentatlas train configs/shapes-vae.yaml
   latentatlas train configs/shapes-vae.yaml train.epochs=10 model.latent_dim=3
+  latentatlas train configs/cifar10-triplet.yaml data.images.path=images.zip train.max_minutes=20
   latentatlas train --resume runs/20261123-101500-shapes-vae
-built-in configs: shapes-ae, shapes-vae, shapes-families-vae (a path or a built-in name)"""
+  torchrun --nproc_per_node 2 -m latentatlas train configs/cifar10-seed-koleo.yaml loss.koleo.scope=global
+built-in configs (give a path or just the name): {names}"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "train",
         help="train a model from a config",
         description="Train a model from a YAML config with dotted key=value overrides.",
-        epilog=EPILOG,
+        epilog=EPILOG.format(names=", ".join(builtin_configs())),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("items", nargs="*", metavar="CONFIG [KEY=VALUE ...]", help="config file, then overrides")
