@@ -16,8 +16,13 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from latentatlas.config import load_config
+from latentatlas.configs import CONFIG_DIR
 from latentatlas.models.embedder import ConvEmbedder
 from latentatlas.models.vgg import VGG11Embedder
+
+_M = load_config(CONFIG_DIR / "cifar10-triplet.yaml").model
+DEFAULT = {"widths": tuple(_M.cnn_widths), "stem_width": _M.cnn_stem, "blocks": _M.cnn_blocks}  # the shipped default
 
 BATCH = 128
 
@@ -77,7 +82,7 @@ def step_time(model: nn.Module, reps: int) -> float:
 
 def conv_table(reps: int) -> list[str]:
     """Forward+backward time of each convolution of the default CNN, alone, channels-last on and off."""
-    _, convs = count_macs(ConvEmbedder(channels_last=False))
+    _, convs = count_macs(ConvEmbedder(channels_last=False, **DEFAULT))
     rows = ["| conv (in -> out, stride, input HxW) | NCHW ms | channels-last ms | channels-last GFLOP/s |"]
     rows.append("|---|---|---|---|")
     for conv, shape in convs:
@@ -105,13 +110,13 @@ def run(quick: bool = False) -> str:
     reps = 2 if quick else 10
     peak = matmul_flops(reps=reps + 3)
     models = {
-        "CNN (default), channels-last": lambda: ConvEmbedder(channels_last=True),
-        "CNN (default), NCHW": lambda: ConvEmbedder(channels_last=False),
+        "CNN (default of cifar10-triplet), channels-last": lambda: ConvEmbedder(channels_last=True, **DEFAULT),
+        "CNN (default of cifar10-triplet), NCHW": lambda: ConvEmbedder(channels_last=False, **DEFAULT),
         "VGG11 + Linear(512, 128), channels-last": lambda: VGG11Embedder(channels_last=True),
     }
     if not quick:
-        models["CNN norm=group, channels-last"] = lambda: ConvEmbedder(norm="group")
-        models["CNN widths (32, 64, 128, 256)"] = lambda: ConvEmbedder(widths=(32, 64, 128, 256))
+        models["CNN default, norm=group, channels-last"] = lambda: ConvEmbedder(norm="group", **DEFAULT)
+        models["CNN widths (64, 128, 256), stem 32 (earlier default)"] = lambda: ConvEmbedder()
         models["VGG11, NCHW"] = lambda: VGG11Embedder(channels_last=False)
     rows = ["| model | params | MFLOP / image (fwd) | images/s | GFLOP/s | % of matmul |", "|---|---|---|---|---|---|"]
     for name, make in models.items():

@@ -118,7 +118,7 @@ def test_existing_out_dir_needs_force(tmp_path, rng, capsys):
     out.mkdir()
     (out / "keep.txt").write_text("mine")
     assert main(["compare", str(a), str(b), "--out", str(out)]) == 2
-    assert "already exists" in capsys.readouterr().err and (out / "keep.txt").read_text() == "mine"
+    assert "exists and is not empty" in capsys.readouterr().err and (out / "keep.txt").read_text() == "mine"
     assert main(["compare", str(a), str(b), "--out", str(out), "--force"]) == 0
     assert (out / "compare.json").is_file() and not (out / "keep.txt").exists()
     assert main(["compare", str(a), str(b), "--out", str(a), "--force"]) == 2  # never replace a compared run
@@ -153,5 +153,5 @@ def test_compare_runs_returns_the_report(tmp_path, rng):
     runs = [_make_run(tmp_path, name, rng, "vae") for name in ("x", "y")]
     report = compare_runs(runs, tmp_path / "c")
     assert report == tmp_path / "c" / "report.html" and report.is_file()
-    with pytest.raises(LatentAtlasError, match="already exists; choose another --out or pass --force"):
+    with pytest.raises(LatentAtlasError, match="exists and is not empty; choose another --out or pass --force"):
         compare_runs(runs, tmp_path / "c")

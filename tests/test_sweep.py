@@ -215,7 +215,7 @@ def test_report_embeds_every_figure_as_a_data_uri(tmp_path, monkeypatch, rng):
     assert all(s.startswith("data:image/png;base64,") for s in sources)
     assert not re.search(r"(src|href)=\"(?!data:)", text)
     assert json.loads((report.parent / "compare.json").read_text())["counts"]["done"] == 12
-    with pytest.raises(LatentAtlasError, match="already exists"):
+    with pytest.raises(LatentAtlasError, match="exists and is not empty"):
         write_sweep_report(tmp_path / "s")
     with pytest.raises(LatentAtlasError, match="holds the sweep"):
         write_sweep_report(tmp_path / "s", tmp_path, force=True)

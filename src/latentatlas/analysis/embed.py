@@ -20,7 +20,6 @@ from tqdm.auto import tqdm
 
 from latentatlas.analysis.io import EmbeddingSet
 from latentatlas.config import AUTOENCODERS, Config, config_from_dict
-from latentatlas.data.augment import Augment
 from latentatlas.errors import DataError, LatentAtlasError
 
 __all__ = ["checkpoint_path", "embed_dataset", "embed_images", "embed_run", "load_run_model", "run_image_shape"]
@@ -99,31 +98,14 @@ def _batches(n: int, batch_size: int, desc: str, progress: bool):
     bar.close()
 
 
-@torch.inference_mode()
 def embed_images(
     model: torch.nn.Module, config: Config, images: torch.Tensor, batch_size: int = 512, progress: bool = True
 ) -> np.ndarray:
-    """Embed uint8 images with the run's evaluation transform, in batches on the model's device.
+    """Embed uint8 images (N, C, H, W) with the run's evaluation transform -> (N, D) float32, unit-norm rows."""
+    from latentatlas.tasks.metric import embed_images as embed
+    from latentatlas.tasks.metric import eval_transform
 
-    Args:
-        model: the run's embedder (from `load_run_model`).
-        config: the run's config (gives the memory format).
-        images: (N, C, H, W) uint8.
-
-    Returns:
-        (N, D) float32, unit-norm rows.
-    """
-    was_training = model.training
-    model.eval()
-    device = _model_device(model)
-    # The eval transform of MetricTask: normalize only, with the statistics the run trained with.
-    transform = Augment(size=None, padding=0, channels_last=config.model.channels_last, train=False)
-    out = [
-        model(transform(images[s : s + batch_size].to(device))).float().cpu()
-        for s in _batches(len(images), batch_size, "embedding", progress)
-    ]
-    model.train(was_training)
-    return torch.cat(out).numpy() if out else np.empty((0, 0), dtype=np.float32)
+    return embed(model, images, eval_transform(config), batch_size, progress).numpy()
 
 
 @torch.inference_mode()

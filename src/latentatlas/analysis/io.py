@@ -11,18 +11,16 @@ integer labels keep their order and their values become the names unless a class
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-import shutil
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from latentatlas.errors import DataError, LatentAtlasError
+from latentatlas.errors import DataError
+from latentatlas.outdir import check_out_dir, output_dir  # noqa: F401 (re-exported)
 
 __all__ = [
     "EmbeddingSet",
@@ -310,36 +308,3 @@ def _is_number(text: str) -> bool:
 
 def _is_int(text: str) -> bool:
     return re.fullmatch(r"[+-]?\d+", text.strip()) is not None
-
-
-def check_out_dir(path: str | Path, force: bool) -> Path:
-    """Raise unless `path` is absent, an empty folder, or `force` is set."""
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise LatentAtlasError(f"{path}: exists and is not a folder; choose another --out")
-    if path.is_dir() and any(path.iterdir()) and not force:
-        raise LatentAtlasError(f"{path}: folder exists and is not empty; choose another --out or pass --force")
-    return path
-
-
-@contextlib.contextmanager
-def output_dir(path: str | Path, force: bool = False) -> Iterator[Path]:
-    """Yield a temporary sibling folder to write into; on success it replaces `path` in one rename.
-
-    On error the temporary folder is removed and `path` is left as it was, so no half-written result exists.
-    """
-    path = check_out_dir(path, force)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
-    try:
-        yield tmp
-        old = None
-        if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
-            path.replace(old / "x")
-        tmp.replace(path)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise

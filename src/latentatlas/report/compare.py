@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Any
 import yaml
 
 from latentatlas.errors import LatentAtlasError
+from latentatlas.outdir import check_out_dir, output_dir
 from latentatlas.report import html
 
 COMPARED_FIGURES = {  # key -> (file in figures/, heading); the files latent_figures writes
@@ -185,8 +184,7 @@ def write_comparison(runs: Sequence[RunRecord], out_dir: str | Path, force: bool
     comparison leaves no half-written folder. Returns the output directory.
     """
     out = Path(out_dir)
-    if out.exists() and not force:
-        raise LatentAtlasError(f"{out}: already exists; choose another --out or pass --force to replace it")
+    check_out_dir(out, force)
     for r in runs:  # --force must never delete a run it compares
         if out.resolve() == r.path.resolve() or out.resolve() in r.path.resolve().parents:
             raise LatentAtlasError(f"{out}: holds the compared run {r.path}; write the comparison elsewhere")
@@ -198,19 +196,11 @@ def write_comparison(runs: Sequence[RunRecord], out_dir: str | Path, force: bool
         ],  # fmt: skip
         "table": {"headers": headers, "rows": rows},
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with output_dir(out, force) as tmp:
         (tmp / "compare.json").write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
         html.write_page(
             tmp / "report.html", "latentatlas compare: " + ", ".join(headers[1:]), _report_body(runs, headers, rows)
         )
-        if out.exists():
-            shutil.rmtree(out) if out.is_dir() else out.unlink()
-        tmp.rename(out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return out
 
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from latentatlas.errors import LatentAtlasError
+from latentatlas.outdir import output_dir
 from latentatlas.report import html
 from latentatlas.report.compare import aggregate, flatten, load_run
 
@@ -221,11 +220,7 @@ def write_sweep_report(sweep_dir: str | Path, out_dir: str | Path | None = None,
     out = Path(out_dir) if out_dir is not None else root / "report"
     if out.resolve() == root.resolve() or out.resolve() in root.resolve().parents:
         raise LatentAtlasError(f"{out}: holds the sweep {root}; write the report into a folder of its own")
-    if out.exists() and not force:
-        raise LatentAtlasError(f"{out}: already exists; choose another --out or pass --force to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with output_dir(out, force) as tmp:
         figures: list[tuple[str, Path]] = []
         for field in summary["swept"]:
             path = plot_field(summary, field, tmp / "figures" / f"by_{field}.png")
@@ -237,12 +232,6 @@ def write_sweep_report(sweep_dir: str | Path, out_dir: str | Path | None = None,
                 figures.append((f"{heading}, per combination", path))
         (tmp / "compare.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
         html.write_page(tmp / "report.html", f"latentatlas sweep: {root.resolve().name}", _body(summary, figures))
-        if out.exists():
-            shutil.rmtree(out) if out.is_dir() else out.unlink()
-        tmp.rename(out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return out / "report.html"
 
 

@@ -15,10 +15,12 @@ from typing import Any
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from latentatlas.config import Config
 from latentatlas.data.augment import Augment
 from latentatlas.data.triplets import ClassBalancedBatches, fixed_val_triplets
+from latentatlas.errors import LatentAtlasError
 from latentatlas.losses.koleo import koleo_loss
 from latentatlas.losses.triplet import TripletLoss
 from latentatlas.models.embedder import build_embedder
@@ -33,15 +35,27 @@ def is_distributed() -> bool:
 log = logging.getLogger("latentatlas")
 
 
+def eval_transform(config: Config) -> Augment:
+    """The evaluation transform of a run: normalize only (the seed's validation transform), no crop or flip."""
+    return Augment(size=None, padding=0, channels_last=config.model.channels_last, train=False)
+
+
 @torch.no_grad()
-def embed_images(model: torch.nn.Module, images: torch.Tensor, augment: Augment, batch_size: int = 512) -> torch.Tensor:
-    """Embed uint8 images (N, C, H, W) in batches with the eval transform -> (N, D) float32 on CPU."""
+def embed_images(
+    model: torch.nn.Module, images: torch.Tensor, transform: Augment, batch_size: int = 512, progress: bool = False
+) -> torch.Tensor:
+    """Embed uint8 images (N, C, H, W) in batches with `transform` -> (N, D) float32 on CPU."""
+    if batch_size < 1:
+        raise LatentAtlasError(f"batch size must be >= 1, got {batch_size}; pass e.g. --batch-size 512")
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    out = [
-        model(augment(images[i : i + batch_size].to(device))).float().cpu() for i in range(0, len(images), batch_size)
-    ]
+    out = []
+    with tqdm(total=len(images), desc="embedding", unit="img", disable=None if progress else True, leave=False) as bar:
+        for start in range(0, len(images), batch_size):
+            batch = images[start : start + batch_size].to(device)
+            out.append(model(transform(batch)).float().cpu())
+            bar.update(len(batch))
     model.train(was_training)
     return torch.cat(out) if out else torch.empty(0, 0)
 
@@ -82,7 +96,7 @@ class MetricTask:
         im = config.data.images
         size = int(self.data.images.images.shape[-1])
         self.train_aug = Augment(size=size, padding=im.padding, channels_last=cl, train=im.augment)
-        self.eval_aug = Augment(size=size, padding=0, channels_last=cl, train=False)
+        self.eval_aug = eval_transform(config)
         loss = config.loss
         self.loss = TripletLoss(loss.margin, loss.distance, loss.mining)
         self.pixels = self.data.images.images.to(device)  # (N, C, H, W) uint8, all in memory
