@@ -132,7 +132,7 @@ def test_seed_protocol_reports_its_leak(folder, tmp_path, caplog):
 @pytest.mark.parametrize(
     "extra, message",
     [
-        (["train.classes_per_batch=1"], r"P must be >= 2"),
+        (["train.classes_per_batch=1"], r"P must be >= 2 \(a batch needs at least 2 x K images"),
         (["model.embedding_dim=0"], r"model.embedding_dim: must be >= 1"),
         (["train.images_per_class=1"], r"K must be >= 2"),
         (["train.accumulation=3", "train.classes_per_batch=4"], r"does not divide"),

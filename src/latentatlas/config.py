@@ -176,7 +176,9 @@ class TrainConfig:
         if self.images_per_class < 2:
             raise ConfigError(f"{prefix}.images_per_class: K must be >= 2 to form positive pairs")
         if self.classes_per_batch < 2:
-            raise ConfigError(f"{prefix}.classes_per_batch: P must be >= 2 to form negatives")
+            raise ConfigError(
+                f"{prefix}.classes_per_batch: P must be >= 2 (a batch needs at least 2 x K images, from 2 classes)"
+            )
         if self.threads < 0:
             raise ConfigError(f"{prefix}.threads: must be >= 0 (0 = all cores), got {self.threads}")
         if self.max_minutes is not None and self.max_minutes <= 0:
@@ -232,8 +234,6 @@ class Config:
             raise ConfigError("loss.mining: fixed seed triplets are not mined; set loss.mining=none")
         if self.data.images.triplets == "mined" and loss.mining == "none":
             raise ConfigError("loss.mining: class-balanced batches need a mining rule; use all, hard or semi_hard")
-        if self.data.images.triplets == "mined" and t.classes_per_batch * t.images_per_class < 2 * t.images_per_class:
-            raise ConfigError("train.classes_per_batch: a batch needs at least 2 x K images")
         micro = t.batch_size if self.data.images.triplets == "seed" else t.classes_per_batch
         if micro % t.accumulation:
             what = "train.batch_size" if self.data.images.triplets == "seed" else "train.classes_per_batch"
