@@ -62,7 +62,30 @@ class BasicBlock(nn.Module):
         return F.relu(x + self.norm2(self.conv2(self.conv1(x))))
 
 
-class ConvEmbedder(nn.Module):
+class PooledEmbedder(nn.Module):
+    """Base of the embedders: `features` -> global average pool -> Linear -> L2 normalization.
+
+    Subclasses build `self.features` and call `attach_head(width, embedding_dim, channels_last)`.
+    Shapes: `forward(x: (B, 3, H, W) float32) -> (B, D) float32` with unit-norm rows.
+    """
+
+    features: nn.Module
+
+    def attach_head(self, width: int, embedding_dim: int, channels_last: bool) -> None:
+        self.head = nn.Linear(width, embedding_dim)
+        self.embedding_dim = embedding_dim
+        self.channels_last = channels_last
+        if channels_last:
+            self.to(memory_format=torch.channels_last)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        h = self.features(x).mean(dim=(2, 3))  # (B, C) global average pool
+        return F.normalize(self.head(h), dim=1)
+
+
+class ConvEmbedder(PooledEmbedder):
     """Residual CNN embedder for 32x32 RGB images.
 
     Args:
@@ -99,17 +122,7 @@ class ConvEmbedder(nn.Module):
             layers.extend(BasicBlock(width, norm) for _ in range(blocks))
             c_in = width
         self.features = nn.Sequential(*layers)
-        self.head = nn.Linear(c_in, embedding_dim)
-        self.embedding_dim = embedding_dim
-        self.channels_last = channels_last
-        if channels_last:
-            self.to(memory_format=torch.channels_last)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        h = self.features(x).mean(dim=(2, 3))  # (B, C) global average pool
-        return F.normalize(self.head(h), dim=1)
+        self.attach_head(c_in, embedding_dim, channels_last)
 
 
 def build_embedder(

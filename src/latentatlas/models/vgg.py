@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from latentatlas.errors import ConfigError, DataError
+from latentatlas.models.embedder import PooledEmbedder
 from latentatlas.models.weights import VGG11_IMAGENET_URL, download_weights, is_url
 
 # torchvision `cfgs["A"]`: an int is a 3x3 conv + ReLU with that many channels, "M" a 2x2 max-pool.
@@ -34,7 +34,7 @@ def make_vgg_features(cfg: tuple[int | str, ...] = VGG11_CFG) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-class VGG11Embedder(nn.Module):
+class VGG11Embedder(PooledEmbedder):
     """VGG11 features -> global average pool -> Linear(512, D) -> L2 normalization.
 
     Args:
@@ -50,17 +50,7 @@ class VGG11Embedder(nn.Module):
         if embedding_dim < 1:
             raise ConfigError(f"embedding_dim: must be >= 1, got {embedding_dim}; pass a positive size")
         self.features = make_vgg_features()
-        self.head = nn.Linear(512, embedding_dim)
-        self.embedding_dim = embedding_dim
-        self.channels_last = channels_last
-        if channels_last:
-            self.to(memory_format=torch.channels_last)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        h = self.features(x).mean(dim=(2, 3))  # (B, 512)
-        return F.normalize(self.head(h), dim=1)
+        self.attach_head(512, embedding_dim, channels_last)
 
 
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
