@@ -267,26 +267,14 @@ def active_units(mu: Any, threshold: float = 0.01) -> int:
 def silhouette(x: np.ndarray, labels: np.ndarray) -> float:
     """Mean silhouette (Rousseeuw 1987) with Euclidean distances: x (N, D), labels (N,) with >= 2 classes.
 
-    s_i = (b_i - a_i) / max(a_i, b_i); a_i = mean distance to the other members of i's class, b_i = the smallest
-    mean distance to another class; s_i = 0 for a class of one. Exact, O(N^2 D) in row blocks.
+    The exact blockwise implementation of `latentatlas.analysis.spread.silhouette`, on the latent means.
     """
-    x = torch.as_tensor(np.asarray(x, np.float64))
-    classes, y = np.unique(np.asarray(labels), return_inverse=True)
-    if len(classes) < 2:
-        raise DataError(f"silhouette: need at least 2 classes, got {len(classes)}")
-    onehot = torch.nn.functional.one_hot(torch.as_tensor(y), len(classes)).double()  # (N, C)
-    counts = onehot.sum(0)
-    s = torch.empty(len(x), dtype=torch.float64)
-    for start in range(0, len(x), 1024):
-        sums = torch.cdist(x[start : start + 1024], x) @ onehot  # (B, C) distance sums per class
-        own = torch.as_tensor(y[start : start + 1024])
-        n_own = counts[own] - 1
-        a = sums.gather(1, own[:, None])[:, 0] / n_own.clamp(min=1)
-        other = sums / counts
-        other.scatter_(1, own[:, None], math.inf)
-        b = other.min(1).values
-        s[start : start + 1024] = torch.where(n_own > 0, (b - a) / torch.maximum(a, b).clamp(min=1e-300), 0.0)
-    return float(s.mean())
+    from latentatlas.analysis.spread import silhouette as exact_silhouette
+
+    labels = np.asarray(labels).astype(np.int64)
+    if len(np.unique(labels)) < 2:
+        raise DataError(f"silhouette: need at least 2 classes, got {len(np.unique(labels))}")
+    return exact_silhouette(np.asarray(x, np.float64), labels, metric="euclidean")
 
 
 def _json_float(value: float) -> float | None:

@@ -67,10 +67,9 @@ def _metrics(prefix: str, emb: torch.Tensor, labels: np.ndarray, triplets: np.nd
 
     t = torch.as_tensor(triplets)
     a, p, n = emb[t[:, 0]], emb[t[:, 1]], emb[t[:, 2]]
-    out = {f"{prefix}_loss": float(loss(torch.cat([a, p, n]))[0]) if loss.mining == "none" else None}
-    if out[f"{prefix}_loss"] is None:  # mined training: report the seed's fixed-triplet loss with the same margin
-        fixed = TripletLoss(loss.margin, loss.distance, "none")
-        out[f"{prefix}_loss"] = float(fixed(torch.cat([a, p, n]))[0])
+    # the seed's loss on fixed triplets, with the run's margin and distance (also for mined training)
+    fixed = TripletLoss(loss.margin, loss.distance, "none")
+    out = {f"{prefix}_loss": float(fixed(torch.cat([a, p, n]))[0])}
     out.update({f"{prefix}_{k}": float(v) for k, v in pair_metrics(a, p, n).items()})
     ks = tuple(k for k in (1, 5, 10) if k < len(labels))  # tiny validation sets have fewer neighbours
     r = retrieval_metrics(emb, labels, metric="cosine", k=ks, knn_k=min(10, len(labels) - 1))
