@@ -80,3 +80,17 @@ def test_unknown_command_and_option(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["train", "--nope"])
     assert exc.value.code == 2
+
+
+def test_output_into_a_closed_pipe_is_not_a_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    grid = "loss.beta=" + ",".join(map(str, range(1, 400)))  # about 30 kB of plan: more than one stdout buffer
+    cmd = [sys.executable, "-m", "latentatlas", "sweep", "shapes-vae", "--grid", grid, "--dry-run", "--out", "s"]
+    with subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        proc.stdout.readline()
+        proc.stdout.close()  # like `| head -1`
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=120) == 0, err
+    assert "Traceback" not in err and not (tmp_path / "s").exists()

@@ -126,3 +126,71 @@ def test_existing_run_dir_is_refused_and_untouched(tmp_path):
 def test_resume_of_a_dir_without_checkpoint(tmp_path):
     with pytest.raises(LatentAtlasError, match="no checkpoints/last.safetensors"):
         loop.train(None, resume=tmp_path)
+
+
+def _fake_clock(monkeypatch):
+    clock = {"t": 0.0}
+
+    def fake_monotonic():
+        clock["t"] += 1.0  # every call is one second later
+        return clock["t"]
+
+    monkeypatch.setattr(loop.time, "monotonic", fake_monotonic)
+
+
+def test_time_budget_is_the_whole_runs_across_a_resume(tmp_path, monkeypatch):
+    monkeypatch.setattr(ShapesTask, "finalize", lambda self, run_dir, history: {})
+    _fake_clock(monkeypatch)
+    cfg = ("train.epochs=100", "train.max_minutes=1")
+    full = loop.train(tiny(*cfg), run_dir=tmp_path / "full").history
+    assert 6 <= len(full) < 100
+
+    calls = {"n": 0}
+    real_validate = ShapesTask.validate
+
+    def dying_validate(self, epoch):
+        calls["n"] += 1
+        if calls["n"] == 4:  # killed in the fourth epoch's validation, after three epochs
+            raise KeyboardInterrupt
+        return real_validate(self, epoch)
+
+    monkeypatch.setattr(ShapesTask, "validate", dying_validate)
+    with pytest.raises(KeyboardInterrupt):
+        loop.train(tiny(*cfg), run_dir=tmp_path / "killed")
+    monkeypatch.setattr(ShapesTask, "validate", real_validate)
+    resumed = loop.train(None, resume=tmp_path / "killed").history
+    # a budget restarted at resume would give 3 + len(full) epochs; the run's budget gives about len(full)
+    assert abs(len(resumed) - len(full)) <= 1
+    assert resumed[-1]["elapsed_s"] <= 60 + resumed[-1]["epoch_time_s"]
+
+
+def test_a_finished_run_trains_on_only_when_told_how_much_more(tmp_path, monkeypatch, capsys):
+    from latentatlas.cli.main import main
+
+    monkeypatch.setattr(ShapesTask, "finalize", lambda self, run_dir, history: {"done": 1})
+    five = loop.train(tiny("train.epochs=5"), run_dir=tmp_path / "five").run_dir
+    run = loop.train(tiny(), run_dir=tmp_path / "three").run_dir
+    before = (run / "metrics.jsonl").read_text()
+    assert main(["train", "--resume", str(run)]) == 2
+    assert "already finished its 3 epochs" in capsys.readouterr().err
+    assert main(["train", "--resume", str(run), "model.latent_dim=3"]) == 2
+    assert "a resumed run keeps its config" in capsys.readouterr().err
+    assert (run / "metrics.jsonl").read_text() == before
+    assert main(["train", "--resume", str(run), "train.epochs=5", "train.progress=false"]) == 0
+    assert _rows(run) == _rows(five)  # constant learning rate: 3 then 2 more epochs = 5 epochs
+    assert "epochs: 5" in (run / "config.yaml").read_text()
+
+
+def test_a_run_that_spent_its_budget_says_so_and_keeps_its_files(tmp_path, monkeypatch, capsys):
+    from latentatlas.cli.main import main
+
+    monkeypatch.setattr(ShapesTask, "finalize", lambda self, run_dir, history: {"done": 1})
+    _fake_clock(monkeypatch)
+    run = loop.train(tiny("train.epochs=100", "train.max_minutes=0.5"), run_dir=tmp_path / "b").run_dir
+    n = len(_rows(run))
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
+    assert main(["train", "--resume", str(run)]) == 2
+    assert "already spent its train.max_minutes=0.5 budget" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before
+    assert main(["train", "--resume", str(run), "train.max_minutes=1", "train.progress=false"]) == 0
+    assert n < len(_rows(run)) < 100

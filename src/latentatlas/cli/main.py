@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 
@@ -64,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"latentatlas {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `latentatlas sweep ... --dry-run | head`: the reader left, which is no error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the interpreter's final flush does not fail again
+        return 0
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ EPILOG = """examples:
   latentatlas train configs/shapes-vae.yaml train.epochs=10 model.latent_dim=3
   latentatlas train configs/cifar10-triplet.yaml data.images.path=images.zip train.max_minutes=20
   latentatlas train --resume runs/20261123-101500-shapes-vae
+  latentatlas train --resume runs/20261123-101500-cifar10-triplet train.max_minutes=40   # train a finished run on
   torchrun --nproc_per_node 2 -m latentatlas train configs/cifar10-seed-koleo.yaml loss.koleo.scope=global
 built-in configs (give a path or just the name): {names}"""
 
@@ -27,7 +28,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("items", nargs="*", metavar="CONFIG [KEY=VALUE ...]", help="config file, then overrides")
     p.add_argument("--run-dir", help="write the run here (must not exist) instead of runs/<time>-<name>/")
     p.add_argument("--runs-root", default="runs", help="parent folder of new run directories (default: runs)")
-    p.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its last checkpoint")
+    p.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue a run from its last checkpoint (overrides: only train.epochs and train.max_minutes, "
+        "to train a finished run further)",
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=run)
 
@@ -52,9 +58,9 @@ def run(args: argparse.Namespace) -> int:
 
     path, overrides = split_items(args.items)
     if args.resume:
-        if path or overrides:
-            raise LatentAtlasError("--resume continues a run with its own config; drop the config and overrides")
-        result = train(None, resume=args.resume, progress=not args.no_progress)
+        if path:
+            raise LatentAtlasError("--resume continues a run with its own config; drop the config file")
+        result = train(None, resume=args.resume, progress=not args.no_progress, resume_overrides=overrides)
     else:
         if path is None and not overrides:
             raise LatentAtlasError("no config given; e.g. latentatlas train configs/shapes-vae.yaml")

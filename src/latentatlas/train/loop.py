@@ -176,7 +176,21 @@ class _RunState:
     checkpoint: Any = None
 
 
-def _open_run(config, runs_root, run_dir, resume, info: DistInfo) -> _RunState:
+# what `--resume RUN_DIR key=value` may change: how long the run goes on, never what it trains
+RESUME_KEYS = ("train.epochs", "train.max_minutes", "train.progress")
+
+
+def _check_resume_overrides(overrides) -> None:
+    for text in overrides:
+        key = text.split("=", 1)[0].strip()
+        if key not in RESUME_KEYS:
+            raise LatentAtlasError(
+                f"{key}: a resumed run keeps its config; only {', '.join(RESUME_KEYS)} may change "
+                "(start a new run to change anything else)"
+            )
+
+
+def _open_run(config, runs_root, run_dir, resume, info: DistInfo, overrides=()) -> _RunState:
     """A new run directory with its config (rank 0 creates it), or the state of the run to resume."""
     if resume is None:
         path = new_run_dir(runs_root, config.name, run_dir) if info.is_main else None
@@ -184,15 +198,29 @@ def _open_run(config, runs_root, run_dir, resume, info: DistInfo) -> _RunState:
         if info.is_main:
             save_config(config, path / "config.yaml")
         return _RunState(config, path)
+    _check_resume_overrides(overrides)
     path = Path(resume)
     last = path / "checkpoints" / "last.safetensors"
     if not last.is_file():
         raise LatentAtlasError(f"cannot resume {str(path)!r}: no checkpoints/last.safetensors; start a new run")
     ckpt = load_checkpoint(last)
-    config = config_from_dict(ckpt.config)
-    if ckpt.epoch + 1 >= config.train.epochs and (path / "summary.json").exists():
-        raise LatentAtlasError(f"run {str(path)!r} already finished its {config.train.epochs} epochs")
+    config = config_from_dict(ckpt.config, list(overrides))
     history = truncate_metrics(path / "metrics.jsonl", ckpt.epoch + 1) if info.is_main else []
+    history = broadcast_object(history, info)
+    if (path / "summary.json").exists():
+        budget, spent = config.train.max_minutes, history[-1]["elapsed_s"] if history else 0.0
+        if ckpt.epoch + 1 >= config.train.epochs:
+            raise LatentAtlasError(
+                f"run {str(path)!r} already finished its {config.train.epochs} epochs; "
+                "to train on, resume with a larger train.epochs=N"
+            )
+        if budget is not None and spent >= budget * 60:
+            raise LatentAtlasError(
+                f"run {str(path)!r} already spent its train.max_minutes={budget:g} budget; "
+                "to train on, resume with a larger train.max_minutes=M (the total for the run)"
+            )
+    if overrides and info.is_main:
+        save_config(config, path / "config.yaml")
     return _RunState(config, path, ckpt.epoch + 1, ckpt.extra.get("best"), history, ckpt)
 
 
@@ -202,10 +230,13 @@ def train(
     run_dir: str | Path | None = None,
     resume: str | Path | None = None,
     progress: bool | None = None,
+    resume_overrides: list[str] | tuple[str, ...] = (),
 ) -> RunResult:
     """Train `config` into a new run directory, or continue the run in `resume` from its last checkpoint.
 
-    Same seed and config give the same metrics on CPU; a resumed run ends where the uninterrupted one would.
+    Same seed and config give the same metrics on CPU; a resumed run ends where the uninterrupted one would
+    (`train.max_minutes` is the budget of the whole run, not of each invocation). `resume_overrides` may raise
+    `train.epochs` or `train.max_minutes` to train a finished run further (see `RESUME_KEYS`).
     Under `torchrun`, every process trains its share of each batch and rank 0 writes the run.
     """
     from latentatlas.tasks import build_task
@@ -213,7 +244,7 @@ def train(
     device = resolve_device(config.device if config is not None else "auto")
     info, device = init_distributed(device)
     try:
-        state = _open_run(config, runs_root, run_dir, resume, info)
+        state = _open_run(config, runs_root, run_dir, resume, info, resume_overrides)
         config = state.config
         check_supported(info, config)
         if progress is not None:
@@ -248,10 +279,14 @@ def _fit(task, model, optimizer, state: _RunState, info: DistInfo, device) -> No
     task.model = wrap_model(model, info, device)  # DDP averages gradients across processes
     cfg_dict = config.to_dict()
     budget = config.train.max_minutes
-    deadline = time.monotonic() + budget * 60 if budget else None
     elapsed0 = state.history[-1]["elapsed_s"] if state.history else 0.0
     t0 = time.monotonic()
+    # the budget is the run's: a resumed run only has what the earlier invocations left of it
+    deadline = t0 + budget * 60 - elapsed0 if budget else None
     epochs = range(state.start_epoch, config.train.epochs)
+    if deadline is not None and deadline <= t0:
+        log.info("train.max_minutes=%s already spent by this run: no further epoch", budget)
+        epochs = range(0)
     disable = not config.train.progress or None
     bar = tqdm(
         epochs, desc=config.name, unit="epoch", disable=disable, initial=state.start_epoch, total=config.train.epochs
