@@ -155,3 +155,18 @@ def test_compare_runs_returns_the_report(tmp_path, rng):
     assert report == tmp_path / "c" / "report.html" and report.is_file()
     with pytest.raises(LatentAtlasError, match="exists and is not empty; choose another --out or pass --force"):
         compare_runs(runs, tmp_path / "c")
+
+
+def test_metrics_option_picks_and_orders_the_printed_rows(tmp_path, rng, capsys):
+    a, b = _make_run(tmp_path, "run-ae", rng, "ae"), _make_run(tmp_path, "run-vae", rng, "vae")
+    args = ["compare", str(a), str(b), "--metrics", "train.val_loss,grid_validity", "--out", str(tmp_path / "c")]
+    assert main(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines[2:4]] == ["train.val_loss", "grid_validity"]
+    assert not any(line.startswith("active_units") for line in lines)
+    value = json.loads((a / "summary.json").read_text())["grid_validity"]
+    assert f"{value:.4f}" in lines[3]
+    args[4] = "grid_validty"
+    assert main(args[:-1] + [str(tmp_path / "d")]) == 2
+    assert "--metrics: grid_validty not in these summaries" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()

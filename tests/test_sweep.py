@@ -260,3 +260,28 @@ def test_real_tiny_sweep_end_to_end(tmp_path):
     assert group["mean"]["val_loss"] == summary["val_loss"]
     report = write_sweep_report(tmp_path / "sw").read_text()
     assert report.count('<img src="data:image/png;base64,') == 2  # latent scatter and grid maps of the run
+
+
+def test_markdown_table_cells_are_the_numpy_mean_and_std_of_each_combination(tmp_path, fake, capsys):
+    plan = plan_sweep(_config(tmp_path), {"loss.beta": [0.5, 1], "train.lr": [0.01, 0.1]}, seeds=3)
+    run_sweep(plan, tmp_path / "sw")
+    assert main(["compare", str(tmp_path / "sw"), "--metrics", "pair_auc,val_loss", "--out", str(tmp_path / "r")]) == 0
+    printed = capsys.readouterr().out
+    lines = (tmp_path / "r" / "table.md").read_text().splitlines()
+    cells = [[c.strip() for c in line.strip("|").split("|")] for line in lines]
+    assert cells[0][0] == "loss.beta" and cells[2][0] == "train.lr" and cells[3][0] == "n (runs)"
+    assert [row[0] for row in cells[4:]] == ["pair_auc", "val_loss"]  # the --metrics order, nothing else
+    for col in range(1, 5):
+        beta, lr = float(cells[0][col]), float(cells[2][col])
+        members = [r.name for r in plan if (r.params["loss.beta"], r.params["train.lr"]) == (beta, lr)]
+        assert len(members) == 3 and cells[3][col] == "3"
+        for row in cells[4:]:
+            values = np.array([fake.values[name][row[0]] for name in members])
+            mean, std = (float(x) for x in row[col].split(" ± "))
+            assert mean == pytest.approx(values.mean(), rel=1e-3, abs=1e-4)
+            assert std == pytest.approx(values.std(ddof=1), rel=0.05)
+            assert row[col] in printed  # the terminal shows the same cells
+    assert main(["compare", str(tmp_path / "sw"), "--metrics", "pair_auc,precision", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "--metrics: precision not in these summaries" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists()

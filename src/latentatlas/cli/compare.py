@@ -24,6 +24,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--out", default=None, help="output directory (default runs/compare-<YYYYmmdd-HHMMSS>/)")
     parser.add_argument("--force", action="store_true", help="replace --out if it already exists")
+    parser.add_argument(
+        "--metrics",
+        metavar="M1,M2",
+        help="only these summary numbers in the printed table and table.md, in this order "
+        "(e.g. test_precision_at_1,test_pair_auc,test_margin); compare.json keeps them all",
+    )
     parser.set_defaults(func=run)
 
 
@@ -31,18 +37,24 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from latentatlas.report.compare import default_out_dir, format_table, load_run, summary_table, write_comparison
+    from latentatlas.report.sweep_report import pick_metrics
 
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
     if len(args.runs) == 1 and (Path(args.runs[0]) / "sweep.json").is_file():
-        from latentatlas.report.sweep_report import write_sweep_report
+        from latentatlas.report.sweep_report import summarize_sweep, sweep_table, write_sweep_report
 
-        report = write_sweep_report(args.runs[0], args.out, force=args.force)
-        print(f"wrote {report}")
+        summary = summarize_sweep(args.runs[0])
+        if summary["groups"]:
+            print(format_table(*sweep_table(summary, metrics)) + "\n")
+        report = write_sweep_report(args.runs[0], args.out, force=args.force, metrics=metrics)
+        print(f"wrote {report} and {report.parent / 'table.md'}")
         return 0
     if len(args.runs) < 2:
         raise LatentAtlasError(f"compare needs at least two run directories, got {len(args.runs)}; pass RUN_A RUN_B")
     runs = [load_run(path) for path in args.runs]  # fails on the first bad directory, before writing anything
     headers, rows = summary_table(runs)
-    print(format_table(headers, rows))
+    order = {m: i for i, m in enumerate(pick_metrics([r[0] for r in rows], metrics))}
+    print(format_table(headers, sorted((r for r in rows if r[0] in order), key=lambda r: order[r[0]])))
     out = write_comparison(runs, args.out or default_out_dir(), force=args.force)
     print(f"\nwrote {out / 'compare.json'} and {out / 'report.html'}")
     return 0

@@ -172,6 +172,39 @@ def _cell(group: dict[str, Any], metric: str) -> str:
     return f"{mean:.4g}" if std is None else f"{mean:.4g} ± {std:.2g}"
 
 
+def pick_metrics(available: list[str], wanted: list[str] | None) -> list[str]:
+    """`wanted` in its order (all of `available` when None); an unknown name is a one-line error."""
+    if not wanted:
+        return list(available)
+    unknown = [m for m in wanted if m not in available]
+    if unknown:
+        raise LatentAtlasError(
+            f"--metrics: {', '.join(unknown)} not in these summaries; choose from {', '.join(available)}"
+        )
+    return list(dict.fromkeys(wanted))
+
+
+def sweep_table(summary: dict[str, Any], metrics: list[str] | None = None) -> tuple[list[str], list[list[str]]]:
+    """The mean +- std table as text cells: one row per swept field (its values), `n (runs)`, then one row per
+    metric; one column per combination. `metrics` picks and orders the metric rows (default: all)."""
+    groups = summary["groups"]
+    first, *rest = summary["swept"] or [None]
+    headers = [first or "combination", *(_text(g["group"][first]) if first else g["label"] for g in groups)]
+    rows = [[f, *(_text(g["group"][f]) for g in groups)] for f in rest]
+    rows.append(["n (runs)", *(str(g["n"]) for g in groups)])
+    rows += [[m, *(_cell(g, m) for g in groups)] for m in pick_metrics(summary["metrics"], metrics)]
+    return headers, rows
+
+
+def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
+    """A GitHub-flavoured Markdown table (pipes in cells escaped)."""
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+    return "\n".join([line(headers), line(["---", *(["---:"] * (len(headers) - 1))]), *(line(r) for r in rows)])
+
+
 def _table(summary: dict[str, Any]) -> str:
     """Combinations as columns, headed by one row per swept field (narrow columns), then `n`, then each metric."""
     groups = summary["groups"]
@@ -205,18 +238,22 @@ def _body(summary: dict[str, Any], figures: list[tuple[str, Path]]) -> str:
     return "".join(parts)
 
 
-def write_sweep_report(sweep_dir: str | Path, out_dir: str | Path | None = None, force: bool = False) -> Path:
-    """Write `compare.json`, `figures/*.png` and a self-contained `report.html` into `out_dir`.
+def write_sweep_report(
+    sweep_dir: str | Path, out_dir: str | Path | None = None, force: bool = False, metrics: list[str] | None = None
+) -> Path:
+    """Write `compare.json`, `table.md`, `figures/*.png` and a self-contained `report.html` into `out_dir`.
 
     Args:
         sweep_dir: a sweep directory (holds sweep.json).
         out_dir: where to write; default `sweep_dir/report`. An existing one is refused unless `force`.
+        metrics: the metric rows of `table.md` (default: all); compare.json and report.html keep them all.
 
     Returns:
         The path of report.html.
     """
     root = Path(sweep_dir)
     summary = summarize_sweep(root)
+    table = markdown_table(*sweep_table(summary, metrics)) if summary["groups"] else "no finished run yet"
     out = Path(out_dir) if out_dir is not None else root / "report"
     if out.resolve() == root.resolve() or out.resolve() in root.resolve().parents:
         raise LatentAtlasError(f"{out}: holds the sweep {root}; write the report into a folder of its own")
@@ -231,8 +268,18 @@ def write_sweep_report(sweep_dir: str | Path, out_dir: str | Path | None = None,
             if path is not None:
                 figures.append((f"{heading}, per combination", path))
         (tmp / "compare.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+        (tmp / "table.md").write_text(table + "\n", encoding="utf-8")
         html.write_page(tmp / "report.html", f"latentatlas sweep: {root.resolve().name}", _body(summary, figures))
     return out / "report.html"
 
 
-__all__ = ["MAP_FIGURES", "plot_field", "plot_maps", "summarize_sweep", "write_sweep_report"]
+__all__ = [
+    "MAP_FIGURES",
+    "markdown_table",
+    "pick_metrics",
+    "plot_field",
+    "plot_maps",
+    "summarize_sweep",
+    "sweep_table",
+    "write_sweep_report",
+]
