@@ -13,6 +13,7 @@ from latentatlas.analysis.spread import (
     alignment,
     effective_rank,
     koleo,
+    koleo_by_batch,
     mean_norm,
     nearest_neighbor_distances,
     silhouette,
@@ -129,3 +130,39 @@ def test_bad_inputs_raise(rng):
         koleo(np.zeros((3, 2)))
     with pytest.raises(DataError, match=r"alignment: shapes \(3, 2\) and \(4, 2\) differ"):
         alignment(rng.normal(size=(3, 2)), rng.normal(size=(4, 2)))
+
+
+def _koleo_loop(x: np.ndarray) -> float:
+    x = x / np.linalg.norm(x, axis=1, keepdims=True)
+    nn = [min(np.linalg.norm(x[i] - x[j]) for j in range(len(x)) if j != i) for i in range(len(x))]
+    return float(-np.mean(np.log(np.array(nn) + 1e-8)))
+
+
+def test_koleo_by_batch_matches_loops_on_the_same_draws(rng):
+    x = rng.normal(size=(40, 6))
+    out = koleo_by_batch(x, batch=24, parts=4, n_batches=3, seed=7)
+    gen = torch.Generator().manual_seed(7)  # the documented draw: randperm(N)[:batch] per batch
+    whole, micro = [], []
+    for _ in range(3):
+        rows = x[torch.randperm(40, generator=gen)[:24].numpy()]
+        whole.append(_koleo_loop(rows))
+        micro.append(np.mean([_koleo_loop(rows[k * 6 : (k + 1) * 6]) for k in range(4)]))
+    assert out["whole"] == pytest.approx(np.mean(whole), rel=1e-9)
+    assert out["micro"] == pytest.approx(np.mean(micro), rel=1e-9)
+    assert out["whole_std"] == pytest.approx(np.std(whole, ddof=1), rel=1e-9)
+
+
+def test_koleo_by_batch_micro_never_exceeds_whole_and_equals_it_for_one_part(rng):
+    x = rng.normal(size=(300, 16))
+    one = koleo_by_batch(x, batch=300, parts=1, n_batches=1)
+    assert one["whole"] == one["micro"] == pytest.approx(_koleo_loop(x), rel=1e-9)
+    for parts in (2, 4, 8):
+        out = koleo_by_batch(x, batch=192, parts=parts, n_batches=20, seed=parts)
+        assert out["micro"] < out["whole"]  # fewer neighbours are farther: the micro-batch loss reads lower
+
+
+def test_koleo_by_batch_refuses_bad_sizes(rng):
+    x = rng.normal(size=(10, 3))
+    for batch, parts, match in ((12, 2, "> 10 embeddings"), (9, 2, "multiple of parts"), (4, 4, ">= 2 rows")):
+        with pytest.raises(DataError, match=match):
+            koleo_by_batch(x, batch=batch, parts=parts)

@@ -105,6 +105,48 @@ def koleo(x: Any, eps: float = 1e-8) -> float:
     return float(-np.mean(np.log(nearest_neighbor_distances(x, normalize=True) + eps)))
 
 
+def koleo_by_batch(x: Any, batch: int, parts: int, n_batches: int = 200, seed: int = 0, eps: float = 1e-8) -> dict:
+    """What KoLeo reads on batches of these embeddings, over the whole batch and per micro-batch.
+
+    Draws `n_batches` seeded batches of `batch` distinct rows; for each, KoLeo over all `batch` rows (`whole`, the
+    value `loss.koleo.scope=effective` optimizes) and the mean KoLeo of its `parts` consecutive micro-batches
+    (`micro`, what gradient accumulation computes per micro-batch). Per point, the nearest neighbour within a
+    micro-batch is never closer than within the whole batch, so `micro <= whole` on every batch (equal for
+    `parts = 1`): the per-micro-batch loss sees fewer, farther neighbours.
+
+    Returns:
+        `{"batch", "parts", "n_batches", "whole", "micro", "whole_std", "micro_std"}` (means and sample stds over
+        the batches).
+    """
+    xt = _unit(as_matrix(x, "embeddings"))
+    n = xt.shape[0]
+    if parts < 1 or batch < 2 * parts or batch % parts:
+        raise DataError(f"koleo_by_batch: batch {batch} must be a multiple of parts {parts} with >= 2 rows per part")
+    if batch > n:
+        raise DataError(f"koleo_by_batch: batch {batch} > {n} embeddings; use a smaller batch")
+    gen = torch.Generator().manual_seed(seed)
+    size = batch // parts
+    whole, micro = [], []
+    for _ in range(n_batches):
+        rows = xt[torch.randperm(n, generator=gen)[:batch]]
+        d = torch.cdist(rows, rows)
+        d.fill_diagonal_(torch.inf)
+        whole.append(float(-torch.log(d.min(dim=1).values + eps).mean()))
+        blocks = d.reshape(parts, size, parts, size).diagonal(dim1=0, dim2=2).permute(2, 0, 1)  # (parts, size, size)
+        micro.append(float(-torch.log(blocks.min(dim=2).values + eps).mean()))
+    w, m = np.array(whole), np.array(micro)
+    ddof = 1 if n_batches > 1 else 0
+    return {
+        "batch": batch,
+        "parts": parts,
+        "n_batches": n_batches,
+        "whole": float(w.mean()),
+        "micro": float(m.mean()),
+        "whole_std": float(w.std(ddof=ddof)),
+        "micro_std": float(m.std(ddof=ddof)),
+    }
+
+
 def effective_rank(x: Any) -> float:
     """Roy & Vetterli (2007) effective rank exp(H(p)), p_k = sigma_k / sum sigma, of the centred (N, D) matrix.
 
