@@ -36,6 +36,7 @@ LAMBDAS = "0,0.001,0.01,0.1,1"
 METRICS = [
     "test_precision_at_1",
     "test_map_at_r",
+    "test_knn_accuracy",
     "test_pair_auc",
     "test_intra",
     "test_inter",
@@ -67,6 +68,28 @@ def _cell(values: list[float]) -> str:
     return f"{a.mean():.4g}" if len(a) < 2 else f"{a.mean():.4g} ± {a.std(ddof=1):.2g}"
 
 
+def embedding_rows(groups: dict[str, list[Path]]) -> list[list[str]]:
+    """Rows computed from each run's saved test embeddings (mean ± std over the runs of a group)."""
+    from latentatlas.analysis.spread import effective_rank
+
+    stats: dict[str, list[dict[str, float]]] = {}
+    for name, runs in groups.items():
+        for run in runs:
+            emb = np.load(run / "embeddings" / "test.npz")["embeddings"].astype(np.float64)
+            var = np.linalg.svd(emb - emb.mean(axis=0), compute_uv=False) ** 2
+            bias = _koleo_bias(run)
+            stats.setdefault(name, []).append({"rank": effective_rank(emb), "pc12": var[:2].sum() / var.sum(), **bias})
+    labels = {
+        "rank": "effective rank of the test embeddings (of 128)",
+        "pc12": "share of variance in the 2-D PCA map",
+        "whole": "KoLeo of a 192-vector test batch",
+        "micro": "mean KoLeo of its 4 micro-batches of 48",
+    }
+    return [
+        [label, *(_cell([s[key] for s in stats.get(name, [])]) for name in groups)] for key, label in labels.items()
+    ]
+
+
 def lambda_table(root: Path) -> str:
     from latentatlas.report.sweep_report import markdown_table, summarize_sweep, sweep_table
 
@@ -74,7 +97,10 @@ def lambda_table(root: Path) -> str:
     if not summary["groups"]:
         return "_no finished run yet_"
     metrics = [m for m in METRICS if m in summary["metrics"]]
-    return markdown_table(*sweep_table(summary, metrics))
+    headers, rows = sweep_table(summary, metrics)
+    weights = [g["group"]["loss.koleo.weight"] for g in summary["groups"]]
+    rows += embedding_rows({str(w): _runs(root, **{"loss.koleo.weight": w}) for w in weights})
+    return markdown_table(headers, rows)
 
 
 def _runs(root: Path, **params) -> list[Path]:
@@ -118,10 +144,7 @@ def accumulation_table(lam_root: Path, acc_root: Path) -> str:
     for metric in METRICS:
         rows.append([metric, *(_cell([_summary(r)[metric] for r in runs if metric in _summary(r)])
                                for runs in groups.values())])  # fmt: skip
-    bias = {name: [_koleo_bias(r) for r in runs] for name, runs in groups.items()}
-    rows.append(["KoLeo of a 192-vector test batch", *(_cell([b["whole"] for b in bs]) for bs in bias.values())])
-    rows.append(["mean KoLeo of its 4 micro-batches of 48", *(_cell([b["micro"] for b in bs]) for bs in bias.values())])
-    return markdown_table(headers, rows)
+    return markdown_table(headers, rows + embedding_rows(groups))
 
 
 def time_table(acc_root: Path) -> str:
@@ -147,6 +170,21 @@ def time_table(acc_root: Path) -> str:
     if not rows:
         return "_no finished pair yet_"
     return markdown_table(["seed", "micro: s / epoch", "effective: s / epoch", "effective / micro"], rows)
+
+
+def lambda_figures(root: Path, out_dir: Path) -> list[Path]:
+    """The study's metrics against lambda (mean, std error bars) and the test PCA maps per lambda and seed."""
+    from latentatlas.report.sweep_report import plot_field, plot_maps, summarize_sweep
+
+    summary = summarize_sweep(root)
+    if not summary["groups"]:
+        return []
+    picked = dict(summary, metrics=[m for m in METRICS if m in summary["metrics"] and m != "train_time_s"])
+    paths = [
+        plot_field(picked, "loss.koleo.weight", out_dir / "study-koleo-lambda.png"),
+        plot_maps(summary, root, "analysis/figures/pca_ellipses.png", out_dir / "study-koleo-lambda-pca.png"),
+    ]
+    return [p for p in paths if p is not None]
 
 
 def write_sections(doc: Path, sections: dict[str, str]) -> None:
@@ -175,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         sections["accumulation"] = accumulation_table(lam, acc)
         sections["time"] = time_table(acc)
     write_sections(DOC, sections)
+    for path in lambda_figures(lam, ROOT / "docs" / "images"):
+        print(f"wrote {path}")
     print(f"wrote the tables of {DOC}")
     return 0
 
