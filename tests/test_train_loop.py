@@ -176,8 +176,18 @@ def test_a_finished_run_trains_on_only_when_told_how_much_more(tmp_path, monkeyp
     assert main(["train", "--resume", str(run), "model.latent_dim=3"]) == 2
     assert "a resumed run keeps its config" in capsys.readouterr().err
     assert (run / "metrics.jsonl").read_text() == before
-    assert main(["train", "--resume", str(run), "train.epochs=5", "train.progress=false"]) == 0
+    real_validate = ShapesTask.validate
+
+    def dying_validate(self, epoch):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ShapesTask, "validate", dying_validate)
+    assert main(["train", "--resume", str(run), "train.epochs=5", "train.progress=false"]) == 130
+    assert not (run / "summary.json").exists()  # a half-extended run is not "finished" for sweeps and compare
+    monkeypatch.setattr(ShapesTask, "validate", real_validate)
+    assert main(["train", "--resume", str(run), "train.progress=false"]) == 0  # config.yaml now says 5 epochs
     assert _rows(run) == _rows(five)  # constant learning rate: 3 then 2 more epochs = 5 epochs
+    assert (run / "summary.json").is_file()
     assert "epochs: 5" in (run / "config.yaml").read_text()
 
 

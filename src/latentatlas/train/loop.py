@@ -190,6 +190,20 @@ def _check_resume_overrides(overrides) -> None:
             )
 
 
+def _declared_limits(run_dir: Path) -> list[str]:
+    """`train.epochs` / `train.max_minutes` as the run's config.yaml declares them (a resume that raised them and
+    was killed before its first new checkpoint keeps its plan); nothing when the file is missing or unreadable."""
+    import json
+
+    import yaml
+
+    try:
+        train_cfg = (yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8")) or {}).get("train") or {}
+    except (OSError, yaml.YAMLError, AttributeError):
+        return []
+    return [f"train.{k}={json.dumps(train_cfg[k])}" for k in ("epochs", "max_minutes") if k in train_cfg]
+
+
 def _open_run(config, runs_root, run_dir, resume, info: DistInfo, overrides=()) -> _RunState:
     """A new run directory with its config (rank 0 creates it), or the state of the run to resume."""
     if resume is None:
@@ -204,7 +218,7 @@ def _open_run(config, runs_root, run_dir, resume, info: DistInfo, overrides=()) 
     if not last.is_file():
         raise LatentAtlasError(f"cannot resume {str(path)!r}: no checkpoints/last.safetensors; start a new run")
     ckpt = load_checkpoint(last)
-    config = config_from_dict(ckpt.config, list(overrides))
+    config = config_from_dict(ckpt.config, _declared_limits(path) + list(overrides))
     history = truncate_metrics(path / "metrics.jsonl", ckpt.epoch + 1) if info.is_main else []
     history = broadcast_object(history, info)
     if (path / "summary.json").exists():
@@ -221,6 +235,8 @@ def _open_run(config, runs_root, run_dir, resume, info: DistInfo, overrides=()) 
             )
     if overrides and info.is_main:
         save_config(config, path / "config.yaml")
+        if (path / "summary.json").exists():  # the run trains on: its summary is rewritten when it ends again
+            (path / "summary.json").unlink()
     return _RunState(config, path, ckpt.epoch + 1, ckpt.extra.get("best"), history, ckpt)
 
 
