@@ -168,5 +168,5 @@ def test_metrics_option_picks_and_orders_the_printed_rows(tmp_path, rng, capsys)
     assert f"{value:.4f}" in lines[3]
     args[4] = "grid_validty"
     assert main(args[:-1] + [str(tmp_path / "d")]) == 2
-    assert "--metrics: grid_validty not in these summaries" in capsys.readouterr().err
+    assert "--metrics: grid_validty not in these summaries; did you mean grid_validity?" in capsys.readouterr().err
     assert not (tmp_path / "d").exists()

@@ -178,8 +178,12 @@ def pick_metrics(available: list[str], wanted: list[str] | None) -> list[str]:
         return list(available)
     unknown = [m for m in wanted if m not in available]
     if unknown:
+        import difflib
+
+        close = difflib.get_close_matches(unknown[0], available, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
         raise LatentAtlasError(
-            f"--metrics: {', '.join(unknown)} not in these summaries; choose from {', '.join(available)}"
+            f"--metrics: {', '.join(unknown)} not in these summaries; {hint}choose from {', '.join(available)}"
         )
     return list(dict.fromkeys(wanted))
 
