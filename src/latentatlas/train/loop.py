@@ -10,19 +10,18 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from tqdm.auto import tqdm
 
-from latentatlas.config import Config, config_from_dict, save_config
+from latentatlas.config import Config
 from latentatlas.errors import LatentAtlasError
 from latentatlas.train.checkpoint import load_checkpoint, load_model_state, save_checkpoint
 from latentatlas.train.distributed import (
     DistInfo,
-    broadcast_object,
     check_supported,
     init_distributed,
     shard,
@@ -30,7 +29,8 @@ from latentatlas.train.distributed import (
     wrap_model,
 )
 from latentatlas.train.gradcache import accumulate_gradients
-from latentatlas.train.rundir import append_jsonl, new_run_dir, truncate_metrics, write_json
+from latentatlas.train.rundir import append_jsonl, write_json
+from latentatlas.train.runstate import RunState, open_run
 from latentatlas.train.runtime import epoch_seed, resolve_device, set_threads
 
 log = logging.getLogger("latentatlas")
@@ -166,80 +166,6 @@ def _train_one_epoch(
     return means, _out_of_time(deadline, info)
 
 
-@dataclass
-class _RunState:
-    config: Config
-    run_dir: Path
-    start_epoch: int = 0
-    best: float | None = None
-    history: list[dict[str, Any]] = field(default_factory=list)
-    checkpoint: Any = None
-
-
-# what `--resume RUN_DIR key=value` may change: how long the run goes on, never what it trains
-RESUME_KEYS = ("train.epochs", "train.max_minutes", "train.progress")
-
-
-def _check_resume_overrides(overrides) -> None:
-    for text in overrides:
-        key = text.split("=", 1)[0].strip()
-        if key not in RESUME_KEYS:
-            raise LatentAtlasError(
-                f"{key}: a resumed run keeps its config; only {', '.join(RESUME_KEYS)} may change "
-                "(start a new run to change anything else)"
-            )
-
-
-def _declared_limits(run_dir: Path) -> list[str]:
-    """`train.epochs` / `train.max_minutes` as the run's config.yaml declares them (a resume that raised them and
-    was killed before its first new checkpoint keeps its plan); nothing when the file is missing or unreadable."""
-    import json
-
-    import yaml
-
-    try:
-        train_cfg = (yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8")) or {}).get("train") or {}
-    except (OSError, yaml.YAMLError, AttributeError):
-        return []
-    return [f"train.{k}={json.dumps(train_cfg[k])}" for k in ("epochs", "max_minutes") if k in train_cfg]
-
-
-def _open_run(config, runs_root, run_dir, resume, info: DistInfo, overrides=()) -> _RunState:
-    """A new run directory with its config (rank 0 creates it), or the state of the run to resume."""
-    if resume is None:
-        path = new_run_dir(runs_root, config.name, run_dir) if info.is_main else None
-        path = broadcast_object(path, info)
-        if info.is_main:
-            save_config(config, path / "config.yaml")
-        return _RunState(config, path)
-    _check_resume_overrides(overrides)
-    path = Path(resume)
-    last = path / "checkpoints" / "last.safetensors"
-    if not last.is_file():
-        raise LatentAtlasError(f"cannot resume {str(path)!r}: no checkpoints/last.safetensors; start a new run")
-    ckpt = load_checkpoint(last)
-    config = config_from_dict(ckpt.config, _declared_limits(path) + list(overrides))
-    history = truncate_metrics(path / "metrics.jsonl", ckpt.epoch + 1) if info.is_main else []
-    history = broadcast_object(history, info)
-    if (path / "summary.json").exists():
-        budget, spent = config.train.max_minutes, history[-1]["elapsed_s"] if history else 0.0
-        if ckpt.epoch + 1 >= config.train.epochs:
-            raise LatentAtlasError(
-                f"run {str(path)!r} already finished its {config.train.epochs} epochs; "
-                "to train on, resume with a larger train.epochs=N"
-            )
-        if budget is not None and spent >= budget * 60:
-            raise LatentAtlasError(
-                f"run {str(path)!r} already spent its train.max_minutes={budget:g} budget; "
-                "to train on, resume with a larger train.max_minutes=M (the total for the run)"
-            )
-    if overrides and info.is_main:
-        save_config(config, path / "config.yaml")
-        if (path / "summary.json").exists():  # the run trains on: its summary is rewritten when it ends again
-            (path / "summary.json").unlink()
-    return _RunState(config, path, ckpt.epoch + 1, ckpt.extra.get("best"), history, ckpt)
-
-
 def train(
     config: Config | None,
     runs_root: str | Path = "runs",
@@ -252,7 +178,7 @@ def train(
 
     Same seed and config give the same metrics on CPU; a resumed run ends where the uninterrupted one would
     (`train.max_minutes` is the budget of the whole run, not of each invocation). `resume_overrides` may raise
-    `train.epochs` or `train.max_minutes` to train a finished run further (see `RESUME_KEYS`).
+    `train.epochs` or `train.max_minutes` to train a finished run on (see `train.runstate.RESUME_KEYS`).
     Under `torchrun`, every process trains its share of each batch and rank 0 writes the run.
     """
     from latentatlas.tasks import build_task
@@ -260,7 +186,7 @@ def train(
     device = resolve_device(config.device if config is not None else "auto")
     info, device = init_distributed(device)
     try:
-        state = _open_run(config, runs_root, run_dir, resume, info, resume_overrides)
+        state = open_run(config, runs_root, run_dir, resume, info, resume_overrides)
         config = state.config
         check_supported(info, config)
         if progress is not None:
@@ -288,7 +214,7 @@ def train(
         shutdown(info)
 
 
-def _fit(task, model, optimizer, state: _RunState, info: DistInfo, device) -> None:
+def _fit(task, model, optimizer, state: RunState, info: DistInfo, device) -> None:
     """The epochs: train, validate, write metrics.jsonl and checkpoints (rank 0), stop on the time budget."""
     config, run_dir = state.config, state.run_dir
     (run_dir / "checkpoints").mkdir(exist_ok=True)
@@ -343,7 +269,7 @@ def _fit(task, model, optimizer, state: _RunState, info: DistInfo, device) -> No
     task.model = model
 
 
-def _finish(task, model, state: _RunState) -> dict[str, Any]:
+def _finish(task, model, state: RunState) -> dict[str, Any]:
     """Reload the best checkpoint, let the task write its figures and report, write summary.json."""
     config, run_dir = state.config, state.run_dir
     best_path = run_dir / "checkpoints" / "best.safetensors"
