@@ -12,12 +12,15 @@ files: every number there comes from the runs' `summary.json`, `metrics.jsonl` a
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 import re
 import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -61,112 +64,88 @@ def commands(images: str) -> list[str]:
     ]
 
 
-def _cell(values: list[float]) -> str:
-    if not values:
-        return "-"
-    a = np.asarray(values, dtype=float)
-    return f"{a.mean():.4g}" if len(a) < 2 else f"{a.mean():.4g} ± {a.std(ddof=1):.2g}"
-
-
-def embedding_rows(groups: dict[str, list[Path]]) -> list[list[str]]:
-    """Rows computed from each run's saved test embeddings (mean ± std over the runs of a group)."""
-    from latentatlas.analysis.spread import effective_rank
-
-    stats: dict[str, list[dict[str, float]]] = {}
-    for name, runs in groups.items():
-        for run in runs:
-            emb = np.load(run / "embeddings" / "test.npz")["embeddings"].astype(np.float64)
-            var = np.linalg.svd(emb - emb.mean(axis=0), compute_uv=False) ** 2
-            bias = _koleo_bias(run)
-            stats.setdefault(name, []).append({"rank": effective_rank(emb), "pc12": var[:2].sum() / var.sum(), **bias})
-    labels = {
-        "rank": "effective rank of the test embeddings (of 128)",
-        "pc12": "share of variance in the 2-D PCA map",
-        "whole": "KoLeo of a 192-vector test batch",
-        "micro": "mean KoLeo of its 4 micro-batches of 48",
-    }
-    return [
-        [label, *(_cell([s[key] for s in stats.get(name, [])]) for name in groups)] for key, label in labels.items()
-    ]
-
-
-def lambda_table(root: Path) -> str:
-    from latentatlas.report.sweep_report import markdown_table, summarize_sweep, sweep_table
-
-    summary = summarize_sweep(root)
-    if not summary["groups"]:
-        return "_no finished run yet_"
-    metrics = [m for m in METRICS if m in summary["metrics"]]
-    headers, rows = sweep_table(summary, metrics)
-    weights = [g["group"]["loss.koleo.weight"] for g in summary["groups"]]
-    rows += embedding_rows({str(w): _runs(root, **{"loss.koleo.weight": w}) for w in weights})
-    return markdown_table(headers, rows)
-
-
-def _runs(root: Path, **params) -> list[Path]:
-    """Finished run directories of a sweep whose params include `params`, in seed order."""
+def finished_runs(root: Path) -> list[dict]:
+    """The finished runs of a sweep (`params`, `dir` as a Path), read once, in plan order."""
     from latentatlas.report.sweep_report import summarize_sweep
 
-    out = []
-    for run in summarize_sweep(root)["runs"]:
-        if run["status"] == "done" and all(run["params"].get(k) == v for k, v in params.items()):
-            out.append((run["params"]["seed"], root / run["dir"]))
-    return [d for _, d in sorted(out)]
+    runs = [r for r in summarize_sweep(root)["runs"] if r["status"] == "done"]
+    return [dict(r, dir=root / r["dir"]) for r in runs]
 
 
-def _summary(run: Path) -> dict:
-    import json
-
-    return json.loads((run / "summary.json").read_text())
-
-
-def _koleo_bias(run: Path) -> dict:
-    from latentatlas.analysis.spread import koleo_by_batch
-
-    emb = np.load(run / "embeddings" / "test.npz")["embeddings"]
-    return koleo_by_batch(emb, batch=192, parts=4, n_batches=200, seed=0)
+def _select(runs: list[dict], **params) -> list[Path]:
+    """Run directories whose params include `params`, in seed order."""
+    chosen = [r for r in runs if all(r["params"].get(k) == v for k, v in params.items())]
+    return [r["dir"] for r in sorted(chosen, key=lambda r: r["params"]["seed"])]
 
 
-def settings(lam_root: Path, acc_root: Path) -> dict[str, list[Path]]:
-    return {
-        "none (batch 64)": _runs(lam_root, **{"loss.koleo.weight": 0.1}),
-        "4 x 16, KoLeo per micro-batch": _runs(acc_root, **{"loss.koleo.scope": "micro"}),
-        "4 x 16, KoLeo over the effective batch": _runs(acc_root, **{"loss.koleo.scope": "effective"}),
-    }
+EMBEDDING_ROWS = {
+    "rank": "effective rank of the test embeddings (of 128)",
+    "pc12": "share of variance in the 2-D PCA map",
+    "whole": "KoLeo of a 192-vector test batch",
+    "micro": "mean KoLeo of its 4 micro-batches of 48",
+}
 
 
-def accumulation_table(lam_root: Path, acc_root: Path) -> str:
-    from latentatlas.report.sweep_report import markdown_table
+@functools.cache  # the lambda-0.1 runs sit in both tables
+def run_numbers(run: Path) -> dict[str, float]:
+    """A run's summary numbers, plus what its saved test embeddings say (rows of EMBEDDING_ROWS)."""
+    from latentatlas.analysis.spread import effective_rank, koleo_by_batch
+    from latentatlas.report.compare import flatten
 
-    groups = settings(lam_root, acc_root)
-    headers = ["accumulation (lambda 0.1)", *groups]
-    rows = [["n (runs)", *(str(len(runs)) for runs in groups.values())]]
-    for metric in METRICS:
-        rows.append([metric, *(_cell([_summary(r)[metric] for r in runs if metric in _summary(r)])
-                               for runs in groups.values())])  # fmt: skip
-    return markdown_table(headers, rows + embedding_rows(groups))
+    emb = np.load(run / "embeddings" / "test.npz")["embeddings"].astype(np.float64)
+    var = np.linalg.svd(emb - emb.mean(axis=0), compute_uv=False) ** 2
+    bias = koleo_by_batch(emb, batch=192, parts=4, n_batches=200, seed=0)
+    extra = {"rank": effective_rank(emb), "pc12": var[:2].sum() / var.sum(), "whole": bias["whole"],
+             "micro": bias["micro"]}  # fmt: skip
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    return {**flatten(summary), **{EMBEDDING_ROWS[k]: v for k, v in extra.items()}}
 
 
-def time_table(acc_root: Path) -> str:
-    """Seconds per epoch of `effective` over `micro`, paired by seed (same images, same number of steps)."""
-    import json
+def settings_table(title: str, groups: dict[Any, list[Path]]) -> str:
+    """Mean ± std per setting (one column each) of METRICS and the embedding rows, as a sweep table."""
+    from latentatlas.report.compare import aggregate
+    from latentatlas.report.sweep_report import markdown_table, sweep_table
 
-    from latentatlas.report.sweep_report import markdown_table
+    rows = [{title: setting, **run_numbers(run)} for setting, runs in groups.items() for run in runs]
+    if not rows:
+        return "_no finished run yet_"
+    summary = {"swept": [title], "groups": aggregate(rows, [title])}
+    summary["metrics"] = [m for m in [*METRICS, *EMBEDDING_ROWS.values()] if m in summary["groups"][0]["mean"]]
+    return markdown_table(*sweep_table(summary))
 
-    def epoch_times(run: Path) -> list[float]:
-        rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-        return [r["epoch_time_s"] for r in rows]
 
-    micro, effective = (
-        _runs(acc_root, **{"loss.koleo.scope": "micro"}),
-        _runs(acc_root, **{"loss.koleo.scope": "effective"}),
+def lambda_table(lam: list[dict]) -> str:
+    weights = list(dict.fromkeys(r["params"]["loss.koleo.weight"] for r in lam))
+    return settings_table("loss.koleo.weight", {w: _select(lam, **{"loss.koleo.weight": w}) for w in weights})
+
+
+def accumulation_table(lam: list[dict], acc: list[dict]) -> str:
+    return settings_table(
+        "accumulation (lambda 0.1)",
+        {
+            "none (batch 64)": _select(lam, **{"loss.koleo.weight": 0.1}),
+            "4 x 16, KoLeo per micro-batch": _select(acc, **{"loss.koleo.scope": "micro"}),
+            "4 x 16, KoLeo over the effective batch": _select(acc, **{"loss.koleo.scope": "effective"}),
+        },
     )
+
+
+def time_table(acc: list[dict]) -> str:
+    """Seconds per epoch of `effective` over `micro`, paired by seed (same images, same number of steps)."""
+    from latentatlas.report.sweep_report import markdown_table
+    from latentatlas.train.rundir import read_jsonl
+
+    def seconds_per_epoch(run: Path) -> float:
+        return float(np.mean([r["epoch_time_s"] for r in read_jsonl(run / "metrics.jsonl")]))
+
+    seeds = {r["params"]["seed"] for r in acc}
     rows = []
-    for m, e in zip(micro, effective):
-        tm, te = np.mean(epoch_times(m)), np.mean(epoch_times(e))
-        rows.append(
-            [str(_summary(m).get("run", m.name).rsplit("seed=", 1)[-1]), f"{tm:.1f}", f"{te:.1f}", f"{te / tm:.2f}x"]
-        )
+    for seed in sorted(seeds):
+        micro = _select(acc, **{"loss.koleo.scope": "micro", "seed": seed})
+        effective = _select(acc, **{"loss.koleo.scope": "effective", "seed": seed})
+        if micro and effective:
+            tm, te = seconds_per_epoch(micro[0]), seconds_per_epoch(effective[0])
+            rows.append([str(seed), f"{tm:.1f}", f"{te:.1f}", f"{te / tm:.2f}x"])
     if not rows:
         return "_no finished pair yet_"
     return markdown_table(["seed", "micro: s / epoch", "effective: s / epoch", "effective / micro"], rows)
@@ -207,13 +186,15 @@ def main(argv: list[str] | None = None) -> int:
         exe = shutil.which("latentatlas") or str(Path(sys.executable).parent / "latentatlas")
         for cmd in cmds:
             subprocess.run([exe, *shlex.split(cmd)[1:]], cwd=ROOT, check=False)
-    lam, acc = ROOT / LAMBDA_DIR, ROOT / ACCUM_DIR
+    lam_root, acc_root = ROOT / LAMBDA_DIR, ROOT / ACCUM_DIR
+    lam = finished_runs(lam_root)
     sections = {"commands": "```\n" + "\n".join(cmds) + "\n```", "lambda": lambda_table(lam)}
-    if (acc / "sweep.json").is_file():
+    if (acc_root / "sweep.json").is_file():
+        acc = finished_runs(acc_root)
         sections["accumulation"] = accumulation_table(lam, acc)
         sections["time"] = time_table(acc)
     write_sections(DOC, sections)
-    for path in lambda_figures(lam, ROOT / "docs" / "images"):
+    for path in lambda_figures(lam_root, ROOT / "docs" / "images"):
         print(f"wrote {path}")
     print(f"wrote the tables of {DOC}")
     return 0
