@@ -1,3 +1,4 @@
+import contextlib
 import json
 
 import pytest
@@ -32,6 +33,35 @@ def _rows(run_dir):
     return [{k: v for k, v in r.items() if not k.endswith("time_s") and k != "elapsed_s"} for r in rows]
 
 
+def fake_clock(monkeypatch):
+    """`time.monotonic` in the loop advances one second per call: budgets end after a known number of calls."""
+    clock = {"t": 0.0}
+
+    def fake_monotonic():
+        clock["t"] += 1.0
+        return clock["t"]
+
+    monkeypatch.setattr(loop.time, "monotonic", fake_monotonic)
+
+
+@contextlib.contextmanager
+def killed_in_validation(call: int):
+    """Inside the block, the `call`-th validation raises KeyboardInterrupt, as a kill would."""
+    real_validate, calls = ShapesTask.validate, {"n": 0}
+
+    def dying_validate(self, epoch):
+        calls["n"] += 1
+        if calls["n"] == call:
+            raise KeyboardInterrupt
+        return real_validate(self, epoch)
+
+    ShapesTask.validate = dying_validate
+    try:
+        yield
+    finally:
+        ShapesTask.validate = real_validate
+
+
 def test_run_directory_contents(tmp_path):
     result = loop.train(tiny(), runs_root=tmp_path)
     run = result.run_dir
@@ -61,19 +91,8 @@ def test_resume_after_a_kill_ends_where_the_uninterrupted_run_ends(tmp_path, mon
     monkeypatch.setattr(ShapesTask, "finalize", lambda self, run_dir, history: {})
     full = loop.train(tiny(), runs_root=tmp_path / "full").run_dir
 
-    calls = {"n": 0}
-    real_validate = ShapesTask.validate
-
-    def dying_validate(self, epoch):
-        calls["n"] += 1
-        if calls["n"] == 2:  # killed during the second epoch's validation, after one checkpoint
-            raise KeyboardInterrupt
-        return real_validate(self, epoch)
-
-    monkeypatch.setattr(ShapesTask, "validate", dying_validate)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt), killed_in_validation(2):  # after one checkpoint
         loop.train(tiny(), run_dir=tmp_path / "killed")
-    monkeypatch.setattr(ShapesTask, "validate", real_validate)
     assert load_checkpoint(tmp_path / "killed" / "checkpoints" / "last.safetensors").epoch == 0
     loop.train(None, resume=tmp_path / "killed")
     assert _rows(tmp_path / "killed") == _rows(full)
@@ -101,13 +120,7 @@ def test_nan_loss_stops_with_message_and_keeps_last_good_checkpoint(tmp_path, mo
 
 def test_time_budget_stops_cleanly_with_validation_and_checkpoint(tmp_path, monkeypatch):
     monkeypatch.setattr(ShapesTask, "finalize", lambda self, run_dir, history: {})
-    clock = {"t": 0.0}
-
-    def fake_monotonic():
-        clock["t"] += 1.0  # every call is one second later
-        return clock["t"]
-
-    monkeypatch.setattr(loop.time, "monotonic", fake_monotonic)
+    fake_clock(monkeypatch)
     result = loop.train(tiny("train.epochs=50", "train.max_minutes=0.2"), run_dir=tmp_path / "budget")
     assert 1 <= len(result.history) < 50
     ckpt = load_checkpoint(tmp_path / "budget" / "checkpoints" / "last.safetensors")
@@ -128,36 +141,15 @@ def test_resume_of_a_dir_without_checkpoint(tmp_path):
         loop.train(None, resume=tmp_path)
 
 
-def _fake_clock(monkeypatch):
-    clock = {"t": 0.0}
-
-    def fake_monotonic():
-        clock["t"] += 1.0  # every call is one second later
-        return clock["t"]
-
-    monkeypatch.setattr(loop.time, "monotonic", fake_monotonic)
-
-
 def test_time_budget_is_the_whole_runs_across_a_resume(tmp_path, monkeypatch):
     monkeypatch.setattr(ShapesTask, "finalize", lambda self, run_dir, history: {})
-    _fake_clock(monkeypatch)
+    fake_clock(monkeypatch)
     cfg = ("train.epochs=100", "train.max_minutes=1")
     full = loop.train(tiny(*cfg), run_dir=tmp_path / "full").history
     assert 6 <= len(full) < 100
 
-    calls = {"n": 0}
-    real_validate = ShapesTask.validate
-
-    def dying_validate(self, epoch):
-        calls["n"] += 1
-        if calls["n"] == 4:  # killed in the fourth epoch's validation, after three epochs
-            raise KeyboardInterrupt
-        return real_validate(self, epoch)
-
-    monkeypatch.setattr(ShapesTask, "validate", dying_validate)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt), killed_in_validation(4):  # after three epochs
         loop.train(tiny(*cfg), run_dir=tmp_path / "killed")
-    monkeypatch.setattr(ShapesTask, "validate", real_validate)
     resumed = loop.train(None, resume=tmp_path / "killed").history
     # a budget restarted at resume would give 3 + len(full) epochs; the run's budget gives about len(full)
     assert abs(len(resumed) - len(full)) <= 1
@@ -176,15 +168,9 @@ def test_a_finished_run_trains_on_only_when_told_how_much_more(tmp_path, monkeyp
     assert main(["train", "--resume", str(run), "model.latent_dim=3"]) == 2
     assert "a resumed run keeps its config" in capsys.readouterr().err
     assert (run / "metrics.jsonl").read_text() == before
-    real_validate = ShapesTask.validate
-
-    def dying_validate(self, epoch):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(ShapesTask, "validate", dying_validate)
-    assert main(["train", "--resume", str(run), "train.epochs=5", "train.progress=false"]) == 130
+    with killed_in_validation(1):
+        assert main(["train", "--resume", str(run), "train.epochs=5", "train.progress=false"]) == 130
     assert not (run / "summary.json").exists()  # a half-extended run is not "finished" for sweeps and compare
-    monkeypatch.setattr(ShapesTask, "validate", real_validate)
     assert main(["train", "--resume", str(run), "train.progress=false"]) == 0  # config.yaml now says 5 epochs
     assert _rows(run) == _rows(five)  # constant learning rate: 3 then 2 more epochs = 5 epochs
     assert (run / "summary.json").is_file()
@@ -195,7 +181,7 @@ def test_a_run_that_spent_its_budget_says_so_and_keeps_its_files(tmp_path, monke
     from latentatlas.cli.main import main
 
     monkeypatch.setattr(ShapesTask, "finalize", lambda self, run_dir, history: {"done": 1})
-    _fake_clock(monkeypatch)
+    fake_clock(monkeypatch)
     run = loop.train(tiny("train.epochs=100", "train.max_minutes=0.5"), run_dir=tmp_path / "b").run_dir
     n = len(_rows(run))
     before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
