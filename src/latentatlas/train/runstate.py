@@ -6,14 +6,13 @@ further, and the run's `config.yaml` records such a raised limit at once so that
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from latentatlas.config import Config, config_from_dict, save_config
+from latentatlas.config import Config, config_from_dict, parse_override, save_config
 from latentatlas.errors import LatentAtlasError
 from latentatlas.train.checkpoint import load_checkpoint
 from latentatlas.train.distributed import DistInfo, broadcast_object
@@ -38,7 +37,7 @@ RESUME_KEYS = ("train.epochs", "train.max_minutes", "train.progress")
 
 def _check_resume_overrides(overrides) -> None:
     for text in overrides:
-        key = text.split("=", 1)[0].strip()
+        key, _ = parse_override(text)  # the config's own parsing: malformed or unknown keys fail as they do there
         if key not in RESUME_KEYS:
             raise LatentAtlasError(
                 f"{key}: a resumed run keeps its config; only {', '.join(RESUME_KEYS)} may change "
@@ -46,14 +45,16 @@ def _check_resume_overrides(overrides) -> None:
             )
 
 
-def _declared_limits(run_dir: Path) -> list[str]:
-    """`train.epochs` / `train.max_minutes` as the run's config.yaml declares them (a resume that raised them and
-    was killed before its first new checkpoint keeps its plan); nothing when the file is missing or unreadable."""
+def _with_declared_limits(config_dict: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+    """The checkpoint's config with `train.epochs` / `train.max_minutes` as the run's config.yaml declares them (a
+    resume that raised them and was killed before its first new checkpoint keeps its plan); unchanged when the file
+    is missing or unreadable."""
     try:
-        train_cfg = (yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8")) or {}).get("train") or {}
+        declared = (yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8")) or {}).get("train") or {}
     except (OSError, yaml.YAMLError, AttributeError):
-        return []
-    return [f"train.{k}={json.dumps(train_cfg[k])}" for k in ("epochs", "max_minutes") if k in train_cfg]
+        return config_dict
+    limits = {k: declared[k] for k in ("epochs", "max_minutes") if k in declared}
+    return {**config_dict, "train": {**config_dict.get("train", {}), **limits}}
 
 
 def open_run(config, runs_root, run_dir, resume, info: DistInfo, overrides=()) -> RunState:
@@ -70,7 +71,7 @@ def open_run(config, runs_root, run_dir, resume, info: DistInfo, overrides=()) -
     if not last.is_file():
         raise LatentAtlasError(f"cannot resume {str(path)!r}: no checkpoints/last.safetensors; start a new run")
     ckpt = load_checkpoint(last)
-    config = config_from_dict(ckpt.config, _declared_limits(path) + list(overrides))
+    config = config_from_dict(_with_declared_limits(ckpt.config, path), list(overrides))
     history = truncate_metrics(path / "metrics.jsonl", ckpt.epoch + 1) if info.is_main else []
     history = broadcast_object(history, info)
     if (path / "summary.json").exists():
