@@ -36,8 +36,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from latentatlas.report.compare import default_out_dir, format_table, load_run, summary_table, write_comparison
-    from latentatlas.report.sweep_report import pick_metrics
+    from latentatlas.report.compare import (
+        default_out_dir,
+        format_table,
+        load_run,
+        pick_metrics,
+        summary_table,
+        write_comparison,
+    )
 
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
     if len(args.runs) == 1 and (Path(args.runs[0]) / "sweep.json").is_file():
@@ -46,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         summary = summarize_sweep(args.runs[0])
         if summary["groups"]:
             print(format_table(*sweep_table(summary, metrics)) + "\n")
-        report = write_sweep_report(args.runs[0], args.out, force=args.force, metrics=metrics)
+        report = write_sweep_report(args.runs[0], args.out, force=args.force, metrics=metrics, summary=summary)
         print(f"wrote {report} and {report.parent / 'table.md'}")
         return 0
     if len(args.runs) < 2:

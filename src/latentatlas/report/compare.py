@@ -8,6 +8,7 @@ and, through `aggregate`, sweeps.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -157,6 +158,20 @@ def aggregate(rows: Sequence[Mapping[str, Any]], group_by: Sequence[str], ddof: 
         out.append({"group": {k: members[0][k] for k in group_by}, "n": len(members), "mean": mean, "std": std,
                     "count": count})  # fmt: skip
     return out
+
+
+def pick_metrics(available: list[str], wanted: list[str] | None) -> list[str]:
+    """`wanted` in its order (all of `available` when None); an unknown name is a one-line error."""
+    if not wanted:
+        return list(available)
+    unknown = [m for m in wanted if m not in available]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], available, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise LatentAtlasError(
+            f"--metrics: {', '.join(unknown)} not in these summaries; {hint}choose from {', '.join(available)}"
+        )
+    return list(dict.fromkeys(wanted))
 
 
 def default_out_dir(root: str | Path = "runs") -> Path:

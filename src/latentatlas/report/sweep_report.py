@@ -16,7 +16,7 @@ from typing import Any
 from latentatlas.errors import LatentAtlasError
 from latentatlas.outdir import output_dir
 from latentatlas.report import html
-from latentatlas.report.compare import aggregate, flatten, load_run
+from latentatlas.report.compare import aggregate, flatten, load_run, pick_metrics
 
 # Per-run pictures shown side by side per combination (path inside a run directory -> heading).
 MAP_FIGURES = {
@@ -172,22 +172,6 @@ def _cell(group: dict[str, Any], metric: str) -> str:
     return f"{mean:.4g}" if std is None else f"{mean:.4g} ± {std:.2g}"
 
 
-def pick_metrics(available: list[str], wanted: list[str] | None) -> list[str]:
-    """`wanted` in its order (all of `available` when None); an unknown name is a one-line error."""
-    if not wanted:
-        return list(available)
-    unknown = [m for m in wanted if m not in available]
-    if unknown:
-        import difflib
-
-        close = difflib.get_close_matches(unknown[0], available, n=1)
-        hint = f"did you mean {close[0]}? " if close else ""
-        raise LatentAtlasError(
-            f"--metrics: {', '.join(unknown)} not in these summaries; {hint}choose from {', '.join(available)}"
-        )
-    return list(dict.fromkeys(wanted))
-
-
 def sweep_table(summary: dict[str, Any], metrics: list[str] | None = None) -> tuple[list[str], list[list[str]]]:
     """The mean +- std table as text cells: one row per swept field (its values), `n (runs)`, then one row per
     metric; one column per combination. `metrics` picks and orders the metric rows (default: all)."""
@@ -243,7 +227,11 @@ def _body(summary: dict[str, Any], figures: list[tuple[str, Path]]) -> str:
 
 
 def write_sweep_report(
-    sweep_dir: str | Path, out_dir: str | Path | None = None, force: bool = False, metrics: list[str] | None = None
+    sweep_dir: str | Path,
+    out_dir: str | Path | None = None,
+    force: bool = False,
+    metrics: list[str] | None = None,
+    summary: dict[str, Any] | None = None,
 ) -> Path:
     """Write `compare.json`, `table.md`, `figures/*.png` and a self-contained `report.html` into `out_dir`.
 
@@ -251,12 +239,13 @@ def write_sweep_report(
         sweep_dir: a sweep directory (holds sweep.json).
         out_dir: where to write; default `sweep_dir/report`. An existing one is refused unless `force`.
         metrics: the metric rows of `table.md` (default: all); compare.json and report.html keep them all.
+        summary: `summarize_sweep(sweep_dir)` when the caller has already read it.
 
     Returns:
         The path of report.html.
     """
     root = Path(sweep_dir)
-    summary = summarize_sweep(root)
+    summary = summary if summary is not None else summarize_sweep(root)
     table = markdown_table(*sweep_table(summary, metrics)) if summary["groups"] else "no finished run yet"
     out = Path(out_dir) if out_dir is not None else root / "report"
     if out.resolve() == root.resolve() or out.resolve() in root.resolve().parents:
@@ -280,7 +269,6 @@ def write_sweep_report(
 __all__ = [
     "MAP_FIGURES",
     "markdown_table",
-    "pick_metrics",
     "plot_field",
     "plot_maps",
     "summarize_sweep",
