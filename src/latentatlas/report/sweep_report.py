@@ -194,15 +194,15 @@ def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def _table(summary: dict[str, Any]) -> str:
-    """Combinations as columns, headed by one row per swept field (narrow columns), then `n`, then each metric."""
-    groups = summary["groups"]
+    """`sweep_table` as HTML: the swept fields' rows and `n` in the head, one row per metric in the body."""
 
     def row(cells: list[str], tag: str = "td") -> str:  # nowrap: keep "mean ± std" on one line
         return "<tr>" + "".join(f"<{tag} style='white-space:nowrap'>{html.escape(c)}</{tag}>" for c in cells) + "</tr>"
 
-    head = [row([f, *(_text(g["group"][f]) for g in groups)], "th") for f in summary["swept"]]
-    head.append(row(["n (runs)", *(str(g["n"]) for g in groups)], "th"))
-    body = [row([m, *(_cell(g, m) for g in groups)]) for m in summary["metrics"]]
+    headers, rows = sweep_table(summary)
+    n_head = max(len(summary["swept"]), 1)  # the other swept fields' rows and the `n (runs)` row
+    head = [row(headers, "th"), *(row(r, "th") for r in rows[:n_head])]
+    body = [row(r) for r in rows[n_head:]]
     table = f"<table><thead>{''.join(head)}</thead><tbody>{''.join(body)}</tbody></table>"
     return f"<div style='overflow-x:auto'>{table}</div>"
 
