@@ -59,3 +59,21 @@ def test_build_embedder_kinds_and_errors():
         build_embedder("cnn", 8, pretrained="x.pth")
     with pytest.raises(ConfigError, match="norm: vgg11 has no normalization layers"):
         build_embedder("vgg11", 8, norm="group")
+
+
+@pytest.mark.parametrize("channels_last", [True, False])
+def test_embedder_from_config_follows_every_model_field(channels_last):
+    from latentatlas.config import load_config
+    from latentatlas.models.embedder import embedder_from_config
+
+    overrides = ["data.kind=images", "model.kind=cnn", "model.cnn_widths=[8,16]", "model.cnn_stem=4",
+                 "model.cnn_blocks=2", "model.norm=group", "model.embedding_dim=12",
+                 f"model.channels_last={channels_last}"]  # fmt: skip
+    model = embedder_from_config(load_config(None, overrides).model)
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [c.out_channels for c in convs][:1] == [4] and convs[-1].out_channels == 16
+    assert sum(isinstance(m, torch.nn.GroupNorm) for m in model.modules()) > 0 and model.head.out_features == 12
+    assert model.channels_last is channels_last
+    w = convs[1].weight
+    assert w.shape[1:] == (4, 3, 3) and w.is_contiguous(memory_format=torch.channels_last) is channels_last
+    assert model(torch.randn(2, 3, 32, 32)).shape == (2, 12)

@@ -72,10 +72,10 @@ def load_run_model(
 
         model = build_autoencoder(m.kind, m.latent_dim, m.widths, config.data.shapes.size)
     else:
-        from latentatlas.models.embedder import build_embedder
+        from latentatlas.models.embedder import embedder_from_config
 
         # No `pretrained`: the checkpoint holds every weight, and re-reading ImageNet weights could download.
-        model = build_embedder(m.kind, m.embedding_dim, None, m.norm, m.cnn_widths, m.cnn_stem, m.cnn_blocks)
+        model = embedder_from_config(m)
     load_model_state(model, ckpt, path)
     model = model.to(resolve_device(str(device)) if device is not None else torch.device("cpu"))
     if m.channels_last:

@@ -11,6 +11,7 @@ the 32x32 grid after a single stem convolution.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -133,6 +134,7 @@ def build_embedder(
     widths: Sequence[int] = (64, 128, 256),
     stem_width: int = 32,
     blocks: int = 1,
+    channels_last: bool = True,
 ) -> nn.Module:
     """Build an embedder by name.
 
@@ -143,20 +145,34 @@ def build_embedder(
         norm: `batch`, `group` or `none` for `cnn`; `vgg11` has no normalization layers and requires `batch`
             (the default, meaning "as published") or `none`.
         widths, stem_width, blocks: the `cnn`'s stages (see `ConvEmbedder`).
+        channels_last: channels-last weights and inputs (faster convolutions on CPU).
     """
     if embedding_dim < 1:
         raise ConfigError(f"embedding_dim: must be >= 1, got {embedding_dim}; pass a positive size")
     if kind == "cnn":
         if pretrained is not None:
             raise ConfigError("pretrained: the cnn embedder has no pretrained weights; use kind='vgg11' or drop it")
-        return ConvEmbedder(embedding_dim, widths=widths, blocks=blocks, stem_width=stem_width, norm=norm)
+        return ConvEmbedder(
+            embedding_dim, widths=widths, blocks=blocks, stem_width=stem_width, norm=norm, channels_last=channels_last
+        )
     if kind == "vgg11":
         from latentatlas.models.vgg import VGG11Embedder, load_vgg11_imagenet
 
         if norm == "group":
             raise ConfigError("norm: vgg11 has no normalization layers; use norm='batch' (default) or 'none'")
-        model = VGG11Embedder(embedding_dim)
+        model = VGG11Embedder(embedding_dim, channels_last=channels_last)
         if pretrained is not None:
             load_vgg11_imagenet(model, pretrained)
         return model
     raise ConfigError(f"model.kind: unknown embedder {kind!r}; use 'cnn' or 'vgg11'")
+
+
+def embedder_from_config(model_cfg: Any, pretrained: str | None = None) -> nn.Module:
+    """The embedder a run's `model` config describes (every field), with `pretrained` weights if given.
+
+    Training passes `model_cfg.pretrained`; loading a trained run passes None, its checkpoint holds every weight.
+    """
+    m = model_cfg
+    return build_embedder(
+        m.kind, m.embedding_dim, pretrained, m.norm, m.cnn_widths, m.cnn_stem, m.cnn_blocks, m.channels_last
+    )

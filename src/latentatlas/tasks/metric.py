@@ -23,7 +23,7 @@ from latentatlas.data.triplets import ClassBalancedBatches, fixed_val_triplets
 from latentatlas.errors import LatentAtlasError
 from latentatlas.losses.koleo import koleo_loss
 from latentatlas.losses.triplet import TripletLoss
-from latentatlas.models.embedder import build_embedder
+from latentatlas.models.embedder import embedder_from_config
 from latentatlas.tasks.metric_data import MetricData, load_metric_data
 from latentatlas.train.gradcache import all_gather_with_grad, triplet_koleo_objective
 
@@ -86,12 +86,7 @@ class MetricTask:
         self.config, self.device = config, device
         self.data: MetricData = load_metric_data(config)
         cl = config.model.channels_last
-        m = config.model
-        self.model = build_embedder(
-            m.kind, m.embedding_dim, m.pretrained, m.norm, m.cnn_widths, m.cnn_stem, m.cnn_blocks
-        ).to(device)
-        if cl:
-            self.model = self.model.to(memory_format=torch.channels_last)
+        self.model = embedder_from_config(config.model, config.model.pretrained).to(device)
         im = config.data.images
         size = int(self.data.images.images.shape[-1])
         self.train_aug = Augment(size=size, padding=im.padding, channels_last=cl, train=im.augment)
