@@ -18,7 +18,8 @@ from latentatlas.config import load_config
 from latentatlas.configs import CONFIG_DIR
 from latentatlas.tasks.metric import MetricTask
 from latentatlas.train.distributed import DistInfo
-from latentatlas.train.loop import build_optimizer, optimizer_step
+from latentatlas.train.loop import Step, optimizer_step
+from latentatlas.train.optim import build_optimizer
 
 ROOT = Path(__file__).resolve().parent.parent
 ZIP = Path(os.environ.get("LATENTATLAS_CIFAR_ZIP", ROOT.parent / "shared" / "data" / "cifar10-train-jpg.zip"))
@@ -26,9 +27,10 @@ ZIP = Path(os.environ.get("LATENTATLAS_CIFAR_ZIP", ROOT.parent / "shared" / "dat
 
 def _seconds_per_step(task, config, batches, objective) -> float:
     optimizer = build_optimizer(task.model, config)
+    setup = Step(task, task.model, optimizer, [], config, DistInfo(), objective)
     start = time.perf_counter()
     for step, batch in enumerate(batches):
-        optimizer_step(task, optimizer, batch, config, DistInfo(), objective, 0, step)
+        optimizer_step(setup, batch, 0, step)
     return (time.perf_counter() - start) / len(batches)
 
 

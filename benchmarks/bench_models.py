@@ -18,7 +18,7 @@ from torch import nn
 
 from latentatlas.config import load_config
 from latentatlas.configs import CONFIG_DIR
-from latentatlas.models.embedder import ConvEmbedder
+from latentatlas.models.cnn import ConvEmbedder
 from latentatlas.models.vgg import VGG11Embedder
 
 _M = load_config(CONFIG_DIR / "cifar10-triplet.yaml").model

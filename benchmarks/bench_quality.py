@@ -18,7 +18,7 @@ from pathlib import Path
 
 from latentatlas.config import load_config
 from latentatlas.configs import CONFIG_DIR
-from latentatlas.train.loop import train
+from latentatlas.tasks.pipeline import train
 
 ROOT = Path(__file__).resolve().parent.parent
 ZIP = Path(os.environ.get("LATENTATLAS_CIFAR_ZIP", ROOT.parent / "shared" / "data" / "cifar10-train-jpg.zip"))

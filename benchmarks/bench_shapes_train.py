@@ -13,7 +13,7 @@ import numpy as np
 
 from latentatlas.config import load_config
 from latentatlas.configs import CONFIG_DIR
-from latentatlas.train.loop import train
+from latentatlas.tasks.pipeline import train
 
 KEYS = [
     ("train_time_s", "training time (s)"),

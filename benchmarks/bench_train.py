@@ -22,9 +22,9 @@ from benchmarks.bench_data import SHARED_ZIP, _subset_zip
 from benchmarks.seed_style_loop import time_seed_style_loop
 from latentatlas.config import Config, load_config
 from latentatlas.configs import resolve_config_path
+from latentatlas.device import set_threads
 from latentatlas.models.vgg import VGG11Embedder
 from latentatlas.tasks.metric import MetricTask
-from latentatlas.train.runtime import set_threads
 
 SEED_EPOCH_TRIPLETS = 23_750  # the series' training triplets per epoch (95 % of 25,000)
 SEED_BATCH = 64
@@ -70,7 +70,7 @@ def _steps(task: MetricTask, optimizer: torch.optim.Optimizer, epoch: int, n: in
         micros = task.split(batch, config.train.accumulation)
         optimizer.zero_grad(set_to_none=True)
         for micro in micros:
-            loss, _ = task.train_step(micro, epoch)
+            loss, _ = task.train_step(task.model, micro, epoch)
             (loss / len(micros)).backward()
         optimizer.step()
         loss.item()  # the loop reads the loss every step (NaN check, statistics)

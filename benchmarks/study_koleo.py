@@ -66,7 +66,7 @@ def commands(images: str) -> list[str]:
 
 def finished_runs(root: Path) -> list[dict]:
     """The finished runs of a sweep (`params`, `dir` as a Path), read once, in plan order."""
-    from latentatlas.report.sweep_report import summarize_sweep
+    from latentatlas.sweep import summarize_sweep
 
     runs = [r for r in summarize_sweep(root)["runs"] if r["status"] == "done"]
     return [dict(r, dir=root / r["dir"]) for r in runs]
@@ -90,7 +90,7 @@ EMBEDDING_ROWS = {
 def run_numbers(run: Path) -> dict[str, float]:
     """A run's summary numbers, plus what its saved test embeddings say (rows of EMBEDDING_ROWS)."""
     from latentatlas.analysis.spread import effective_rank, koleo_by_batch
-    from latentatlas.report.compare import flatten
+    from latentatlas.report.runs import flatten
 
     emb = np.load(run / "embeddings" / "test.npz")["embeddings"].astype(np.float64)
     var = np.linalg.svd(emb - emb.mean(axis=0), compute_uv=False) ** 2
@@ -103,7 +103,7 @@ def run_numbers(run: Path) -> dict[str, float]:
 
 def settings_table(title: str, groups: dict[Any, list[Path]]) -> str:
     """Mean ± std per setting (one column each) of METRICS and the embedding rows, as a sweep table."""
-    from latentatlas.report.compare import aggregate
+    from latentatlas.report.runs import aggregate
     from latentatlas.report.sweep_report import markdown_table, sweep_table
 
     rows = [{title: setting, **run_numbers(run)} for setting, runs in groups.items() for run in runs]
@@ -132,8 +132,8 @@ def accumulation_table(lam: list[dict], acc: list[dict]) -> str:
 
 def time_table(acc: list[dict]) -> str:
     """Seconds per epoch of `effective` over `micro`, paired by seed (same images, same number of steps)."""
+    from latentatlas.jsonio import read_jsonl
     from latentatlas.report.sweep_report import markdown_table
-    from latentatlas.train.rundir import read_jsonl
 
     def seconds_per_epoch(run: Path) -> float:
         return float(np.mean([r["epoch_time_s"] for r in read_jsonl(run / "metrics.jsonl")]))
@@ -153,7 +153,8 @@ def time_table(acc: list[dict]) -> str:
 
 def lambda_figures(root: Path, out_dir: Path) -> list[Path]:
     """The study's metrics against lambda (mean, std error bars) and the test PCA maps per lambda and seed."""
-    from latentatlas.report.sweep_report import plot_field, plot_maps, summarize_sweep
+    from latentatlas.report.sweep_report import plot_field, plot_maps
+    from latentatlas.sweep import summarize_sweep
 
     summary = summarize_sweep(root)
     if not summary["groups"]:

@@ -10,9 +10,11 @@ import pytest
 from PIL import Image
 from safetensors.numpy import save_file
 
-from latentatlas.analysis.io import encode_labels, load_embeddings, output_dir
+from latentatlas.analysis.io import load_embeddings
+from latentatlas.analysis.labels import encode_labels
 from latentatlas.analysis.projector import export_projector
 from latentatlas.errors import DataError, LatentAtlasError
+from latentatlas.outdir import output_dir
 
 
 @pytest.fixture

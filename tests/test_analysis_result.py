@@ -15,9 +15,9 @@ from PIL import Image
 from latentatlas.analysis.distances import class_distance_matrix
 from latentatlas.analysis.ellipses import coverage_ellipses, pca_2d
 from latentatlas.analysis.pairs import pair_metrics
-from latentatlas.analysis.result import analyze
 from latentatlas.analysis.retrieval import retrieval_metrics
 from latentatlas.analysis.spread import spread_metrics
+from latentatlas.api import analyze
 from latentatlas.errors import ConfigError, DataError, LatentAtlasError
 from latentatlas.report import analysis_report
 from latentatlas.report.analysis_report import METRIC_LABELS, make_figures, reading
@@ -36,7 +36,7 @@ def _same(a, b):
 
 
 def _plain(v):
-    from latentatlas.analysis.result import to_jsonable
+    from latentatlas.jsonio import to_jsonable
 
     return to_jsonable(v)
 

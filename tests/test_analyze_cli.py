@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from latentatlas.analysis.io import load_embeddings
-from latentatlas.analysis.result import analyze
+from latentatlas.api import analyze
 from latentatlas.cli.main import main
 
 
@@ -112,7 +112,7 @@ def _bad_cases(tmp_path, x, y):
 @pytest.mark.parametrize("existing", [False, True])
 def test_bad_inputs_exit_2_with_one_line_and_write_nothing(tmp_path, npz, capsys, monkeypatch, existing):
     _, x, y = npz
-    monkeypatch.setitem(sys.modules, "latentatlas.analysis.embed", None)  # makes the lazy import fail
+    monkeypatch.setitem(sys.modules, "latentatlas.tasks.inference", None)  # makes the lazy import fail
     out = tmp_path / "out"
     if existing:  # an existing output keeps its content, even with --force
         out.mkdir()

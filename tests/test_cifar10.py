@@ -13,7 +13,8 @@ import torch
 
 from latentatlas.data import download as dl
 from latentatlas.data.cifar10 import extract_tar, load_cifar10, prepare_cifar10, read_cifar10_bin
-from latentatlas.data.images import ImageSet, load_image_dataset
+from latentatlas.data.images import load_image_dataset
+from latentatlas.data.imageset import ImageSet
 from latentatlas.errors import DataError
 
 NAMES = "airplane automobile bird cat deer dog frog horse ship truck".split()

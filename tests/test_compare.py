@@ -13,15 +13,8 @@ from PIL import Image
 
 from latentatlas.cli.main import main
 from latentatlas.errors import LatentAtlasError
-from latentatlas.report.compare import (
-    COMPARED_FIGURES,
-    aggregate,
-    compare_runs,
-    flatten,
-    format_table,
-    load_run,
-    summary_table,
-)
+from latentatlas.report.compare import COMPARED_FIGURES, compare_runs
+from latentatlas.report.runs import aggregate, flatten, format_table, load_run, summary_table
 
 
 def _make_run(root: Path, name: str, rng: np.random.Generator, kind: str) -> Path:

@@ -16,13 +16,13 @@ import pytest
 import torch
 from PIL import Image
 
-from latentatlas.analysis.embed import embed_dataset, embed_run, load_run_model
 from latentatlas.analysis.io import load_embeddings
-from latentatlas.analysis.result import analyze
+from latentatlas.api import analyze
 from latentatlas.cli.main import main
 from latentatlas.config import config_from_dict
 from latentatlas.data.augment import CIFAR10_MEAN, CIFAR10_STD
 from latentatlas.errors import DataError, LatentAtlasError
+from latentatlas.tasks.inference import embed_dataset, embed_run, load_run_model
 from latentatlas.train.checkpoint import save_checkpoint
 
 COLOURS = [(220, 30, 30), (30, 200, 40), (40, 60, 230), (230, 220, 40)]
@@ -54,7 +54,7 @@ def _cache_env(cache, monkeypatch):
 @pytest.fixture(scope="module")
 def run(tmp_path_factory, cache):
     """A trained run directory and its image folder."""
-    from latentatlas.train.loop import train
+    from latentatlas.tasks.pipeline import train
 
     root = tmp_path_factory.mktemp("run")
     images = write_folder(root / "images", 16, seed=0)
@@ -181,7 +181,7 @@ def test_analyze_run_dir_end_to_end(run, tmp_path, capsys):
 def test_shapes_run_gives_encoder_means_of_the_validation_figures(tmp_path):
     from latentatlas.data.shapes import generate
     from latentatlas.models.autoencoder import build_autoencoder
-    from latentatlas.tasks.shapes import VAL_SEED_OFFSET
+    from latentatlas.tasks.shapes_data import VAL_SEED_OFFSET
 
     spec = {
         "seed": 3,
@@ -218,7 +218,7 @@ def test_size_check_is_skipped_with_a_warning_when_the_runs_data_is_gone(run, tm
 
 
 def test_labels_are_renumbered_over_the_classes_present(rng):
-    from latentatlas.analysis.embed import _present_classes
+    from latentatlas.tasks.inference import _present_classes
 
     names = ["ant", "bee", "cat", "dog", "eel"]
     raw = rng.choice([1, 3, 4], size=50)  # classes 0 and 2 absent, as in a small test split

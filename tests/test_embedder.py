@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from latentatlas.errors import ConfigError
-from latentatlas.models.embedder import ConvEmbedder, build_embedder
+from latentatlas.models.build import build_embedder
+from latentatlas.models.cnn import ConvEmbedder
 
 TINY = dict(widths=(8, 16), stem_width=8)
 
@@ -64,7 +65,7 @@ def test_build_embedder_kinds_and_errors():
 @pytest.mark.parametrize("channels_last", [True, False])
 def test_embedder_from_config_follows_every_model_field(channels_last):
     from latentatlas.config import load_config
-    from latentatlas.models.embedder import embedder_from_config
+    from latentatlas.models.build import embedder_from_config
 
     overrides = ["data.kind=images", "model.kind=cnn", "model.cnn_widths=[8,16]", "model.cnn_stem=4",
                  "model.cnn_blocks=2", "model.norm=group", "model.embedding_dim=12",

@@ -3,9 +3,9 @@
 import numpy as np
 import torch
 
-from latentatlas.analysis.family_morph import PATH, family_morph, family_separation, representative
 from latentatlas.data.oracle import ValidityOracle
 from latentatlas.data.shapes import FAMILIES, ShapesConfig, generate, render
+from latentatlas.latentmaps.family_morph import PATH, family_morph, family_separation, representative
 
 
 class FactorModel(torch.nn.Module):

@@ -162,7 +162,7 @@ def test_missing_and_bad_paths(tmp_path):
 def test_imageset_subset_and_validation():
     import torch
 
-    from latentatlas.data.images import ImageSet
+    from latentatlas.data.imageset import ImageSet
 
     rng = np.random.default_rng(7)
     images = torch.from_numpy(rng.integers(0, 256, (6, 3, 2, 2), dtype=np.uint8))

@@ -8,11 +8,13 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch import nn
 
+from latentatlas.dist import all_gather_with_grad
 from latentatlas.errors import ConfigError, DataError
 from latentatlas.losses.koleo import koleo_loss
+from latentatlas.losses.objective import MetricObjective
 from latentatlas.losses.triplet import TripletLoss
-from latentatlas.models.embedder import ConvEmbedder
-from latentatlas.train.gradcache import accumulate_gradients, all_gather_with_grad, triplet_koleo_objective
+from latentatlas.models.cnn import ConvEmbedder
+from latentatlas.train.gradcache import accumulate_gradients
 
 K, T = 4, 3  # micro-batches, triplets per micro-batch
 
@@ -68,18 +70,18 @@ def test_effective_koleo_equals_large_batch(mining):
     else:
         labels = torch.arange(K * 6) % 3
         batches = [(images(6, 10 + k), labels[k * 6 : (k + 1) * 6]) for k in range(K)]
-    loss_fn = triplet_koleo_objective(TripletLoss(0.4, mining=mining), koleo_weight=0.1)
+    loss_fn = MetricObjective(TripletLoss(0.4, mining=mining), koleo_weight=0.1, koleo_scope="effective")
     want, want_loss = full_batch_grads(model, batches, loss_fn)
     got, result = gradcache_grads(model, batches, loss_fn)
     assert (got - want).abs().max().item() < 1e-10
     assert result.loss == pytest.approx(want_loss, rel=1e-12)
-    assert set(result.stats) == {"triplet", "koleo"}
+    assert set(result.stats) == {"triplet", "active_fraction", "koleo", "loss"}
 
 
 def test_micro_koleo_differs_from_effective():
     model, batches = tiny(), triplet_micro_batches()
-    effective = triplet_koleo_objective(TripletLoss(), 0.1, "effective")
-    micro = triplet_koleo_objective(TripletLoss(), 0.1, "micro")
+    effective = MetricObjective(TripletLoss(), 0.1, "effective")
+    micro = MetricObjective(TripletLoss(), 0.1, "micro")
     g_eff, r_eff = gradcache_grads(model, batches, effective)
     g_micro, r_micro = gradcache_grads(model, batches, micro)
     assert r_micro.stats["koleo"] < r_eff.stats["koleo"] - 1e-3  # micro NN distances are larger
@@ -99,7 +101,7 @@ def test_triplet_loss_scaling_matches_large_batch():
     big = torch.cat(rows, dim=1).flatten(0, 1)  # [all a; all p; all n]
     loss(big)[0].backward()
     assert (accumulated - grads(model)).abs().max().item() < 1e-10
-    cached, _ = gradcache_grads(model, batches, triplet_koleo_objective(loss, koleo_weight=0.0))
+    cached, _ = gradcache_grads(model, batches, MetricObjective(loss, koleo_weight=0.0))
     assert (cached - accumulated).abs().max().item() < 1e-10
 
 
@@ -112,14 +114,14 @@ def test_rng_is_replayed_for_dropout():
         (loss(model(x))[0] / K).backward()
     want, rng_after = grads(model), torch.get_rng_state()
     torch.manual_seed(5)
-    got, _ = gradcache_grads(model, batches, triplet_koleo_objective(loss, koleo_weight=0.0))
+    got, _ = gradcache_grads(model, batches, MetricObjective(loss, koleo_weight=0.0))
     assert (got - want).abs().max().item() < 1e-10  # the replayed masks are the cached ones
     assert torch.equal(torch.get_rng_state(), rng_after)
 
 
 def test_batchnorm_breaks_equality_unless_frozen():
     batches = triplet_micro_batches()
-    loss_fn = triplet_koleo_objective(TripletLoss(), 0.1)
+    loss_fn = MetricObjective(TripletLoss(), 0.1, "effective")
     model = tiny("batch")
     ref_model = tiny("batch")
     with torch.no_grad():
@@ -142,8 +144,8 @@ def test_errors():
         accumulate_gradients(model, [], lambda e, t, s: e.sum())
     with pytest.raises(DataError, match=r"loss_fn: returned shape \(9, 8\)"):
         accumulate_gradients(model, triplet_micro_batches()[:1], lambda e, t, s: e * 2)
-    with pytest.raises(ConfigError, match="koleo_scope: unknown value 'global'"):
-        triplet_koleo_objective(TripletLoss(), 0.1, "global")
+    with pytest.raises(ConfigError, match="loss.koleo.scope: unknown value 'batch'"):
+        MetricObjective(TripletLoss(), 0.1, "batch")
     x = torch.randn(3, 2)
     assert all_gather_with_grad(x) is x  # not distributed: identity
 

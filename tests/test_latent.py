@@ -15,7 +15,10 @@ import pytest
 import torch
 from sklearn.metrics import silhouette_score
 
-from latentatlas.analysis.latent import (
+from latentatlas.data.oracle import ValidityOracle
+from latentatlas.data.shapes import ShapesConfig, generate, render
+from latentatlas.errors import ConfigError, DataError
+from latentatlas.latentmaps import (
     active_units,
     decode_latents,
     empty_cell_fraction,
@@ -29,9 +32,6 @@ from latentatlas.analysis.latent import (
     silhouette,
     unit_activity,
 )
-from latentatlas.data.oracle import ValidityOracle
-from latentatlas.data.shapes import ShapesConfig, generate, render
-from latentatlas.errors import ConfigError, DataError
 
 CFG = ShapesConfig()
 

@@ -16,7 +16,7 @@ from PIL import Image
 from latentatlas.cli.main import main
 from latentatlas.config import config_from_dict
 from latentatlas.errors import ConfigError, DataError
-from latentatlas.train import loop
+from latentatlas.tasks.pipeline import train
 from latentatlas.train.checkpoint import load_checkpoint
 
 
@@ -89,17 +89,17 @@ def test_cli_epoch_writes_the_run_directory(folder, tmp_path, capsys):
 
 
 def test_accumulation_scales_the_triplet_loss_like_one_large_batch(folder, tmp_path):
-    one = loop.train(config_from_dict({}, base(folder, *FIXED)), run_dir=tmp_path / "one").run_dir
-    two = loop.train(config_from_dict({}, base(folder, *FIXED, "train.accumulation=2")), run_dir=tmp_path / "two")
+    one = train(config_from_dict({}, base(folder, *FIXED)), run_dir=tmp_path / "one").run_dir
+    two = train(config_from_dict({}, base(folder, *FIXED, "train.accumulation=2")), run_dir=tmp_path / "two")
     assert max_diff(weights(one), weights(two.run_dir)) < 1e-5
 
 
 def test_koleo_effective_scope_equals_the_large_batch_and_micro_does_not(folder, tmp_path):
     koleo = ["loss.koleo.weight=0.5", *ONE_STEP]
-    big = loop.train(config_from_dict({}, base(folder, *FIXED, *koleo)), run_dir=tmp_path / "big").run_dir
-    eff = loop.train(config_from_dict({}, base(folder, *FIXED, *koleo, "train.accumulation=2",
+    big = train(config_from_dict({}, base(folder, *FIXED, *koleo)), run_dir=tmp_path / "big").run_dir
+    eff = train(config_from_dict({}, base(folder, *FIXED, *koleo, "train.accumulation=2",
                      "loss.koleo.scope=effective")), run_dir=tmp_path / "eff").run_dir  # fmt: skip
-    micro = loop.train(config_from_dict({}, base(folder, *FIXED, *koleo, "train.accumulation=2",
+    micro = train(config_from_dict({}, base(folder, *FIXED, *koleo, "train.accumulation=2",
                        "loss.koleo.scope=micro")), run_dir=tmp_path / "micro").run_dir  # fmt: skip
     assert max_diff(weights(big), weights(eff)) < 1e-5
     assert max_diff(weights(big), weights(micro)) > 1e-4
@@ -109,7 +109,7 @@ def test_koleo_effective_scope_equals_the_large_batch_and_micro_does_not(folder,
 def test_two_process_global_koleo_matches_one_process(folder, tmp_path):
     """torchrun with 2 gloo processes and scope=global equals one process with accumulation 2, scope=effective."""
     koleo = ["loss.koleo.weight=0.5", *ONE_STEP]
-    single = loop.train(config_from_dict({}, base(folder, *FIXED, *koleo, "train.accumulation=2",
+    single = train(config_from_dict({}, base(folder, *FIXED, *koleo, "train.accumulation=2",
                         "loss.koleo.scope=effective")), run_dir=tmp_path / "single").run_dir  # fmt: skip
     torchrun = shutil.which("torchrun", path=os.path.dirname(sys.executable))
     overrides = base(folder, *FIXED, *koleo, "loss.koleo.scope=global", "train.threads=1")
@@ -124,7 +124,7 @@ def test_two_process_global_koleo_matches_one_process(folder, tmp_path):
 
 def test_seed_protocol_reports_its_leak(folder, tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="latentatlas"):
-        result = loop.train(config_from_dict({}, base(folder, *FIXED)), run_dir=tmp_path / "seed")
+        result = train(config_from_dict({}, base(folder, *FIXED)), run_dir=tmp_path / "seed")
     assert "appear in both train and val triplets" in caplog.text
     assert result.summary["triplet_leak_images"] > 0
 
@@ -157,11 +157,11 @@ def test_cuda_request_without_gpu_is_a_clear_error(folder):
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
     with pytest.raises(Exception, match="no GPU is visible"):
-        loop.train(config_from_dict({}, base(folder, "device=cuda")), run_dir=None)
+        train(config_from_dict({}, base(folder, "device=cuda")), run_dir=None)
 
 
 def test_data_error_type_for_tiny_test_split(folder, tmp_path):
     cfg = config_from_dict({}, base(folder, "data.images.split=[0.9, 0.09, 0.01]", "train.classes_per_batch=4",
                                     "train.images_per_class=2"))  # fmt: skip
     with pytest.raises(DataError):
-        loop.train(cfg, run_dir=tmp_path / "r")
+        train(cfg, run_dir=tmp_path / "r")

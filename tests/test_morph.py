@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from latentatlas.analysis.morph import (
+from latentatlas.errors import ConfigError, LatentAtlasError
+from latentatlas.latentmaps.morph import (
     interpolate,
     lerp,
     monotonicity,
@@ -20,7 +21,6 @@ from latentatlas.analysis.morph import (
     slerp,
     smoothness,
 )
-from latentatlas.errors import ConfigError, LatentAtlasError
 
 
 def test_lerp_endpoints_and_even_spacing(rng):

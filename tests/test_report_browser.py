@@ -4,7 +4,7 @@ the console shows no error, and no request leaves the file."""
 import pytest
 
 from latentatlas.config import config_from_dict
-from latentatlas.train import loop
+from latentatlas.tasks.pipeline import train
 
 from .browser import check_page
 
@@ -28,7 +28,7 @@ TINY = [
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     return [
-        loop.train(config_from_dict({"name": kind}, TINY + [f"model.kind={kind}"]), runs_root=root).run_dir
+        train(config_from_dict({"name": kind}, TINY + [f"model.kind={kind}"]), runs_root=root).run_dir
         for kind in ("ae", "vae")
     ]
 

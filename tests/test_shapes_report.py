@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from latentatlas.analysis.latent import latent_summary
 from latentatlas.data.oracle import ValidityOracle
 from latentatlas.data.shapes import generate
+from latentatlas.latentmaps.summary import latent_summary
 from latentatlas.report.latent_figures import FIGURE_FILES, mosaic, write_morph_gif
-from latentatlas.report.shapes_report import CAPTIONS, plot_training_curves, write_run_report
+from latentatlas.report.latent_report import CAPTIONS, write_run_report
+from latentatlas.report.training_curves import plot_training_curves
 from tests.test_latent import CFG, PerfectModel  # the perfect autoencoder
 
 

@@ -12,12 +12,11 @@ import pytest
 import yaml
 from PIL import Image
 
-from latentatlas import sweep as sweep_mod
 from latentatlas.cli.main import main
 from latentatlas.cli.sweep import parse_grid
 from latentatlas.errors import ConfigError, LatentAtlasError
-from latentatlas.report.sweep_report import summarize_sweep, write_sweep_report
-from latentatlas.sweep import load_sweep_plan, plan_sweep, run_sweep
+from latentatlas.sweep import load_sweep_plan, plan_sweep, run_sweep, summarize_sweep, write_sweep_report
+from latentatlas.sweep import run as sweep_mod
 
 TINY = ["data.n_train=16", "data.n_val=8", "model.widths=[4, 8, 8]", "train.epochs=1", "train.batch_size=8",
         "train.progress=false", "analysis.grid_n=2", "analysis.n_samples=4", "analysis.n_morphs=1",

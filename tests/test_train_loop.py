@@ -6,6 +6,7 @@ import torch
 
 from latentatlas.config import config_from_dict
 from latentatlas.errors import LatentAtlasError
+from latentatlas.tasks.pipeline import train
 from latentatlas.tasks.shapes import ShapesTask
 from latentatlas.train import loop
 from latentatlas.train.checkpoint import load_checkpoint
@@ -63,7 +64,7 @@ def killed_in_validation(call: int):
 
 
 def test_run_directory_contents(tmp_path):
-    result = loop.train(tiny(), runs_root=tmp_path)
+    result = train(tiny(), runs_root=tmp_path)
     run = result.run_dir
     assert run.parent == tmp_path and run.name.endswith("-tiny")
     for name in ("config.yaml", "metrics.jsonl", "summary.json", "report.html"):
@@ -80,21 +81,21 @@ def test_run_directory_contents(tmp_path):
 
 def test_same_seed_same_metrics_and_other_seed_differs(tmp_path, monkeypatch):
     monkeypatch.setattr(ShapesTask, "finalize", lambda self, run_dir, history: {})
-    a = loop.train(tiny(), runs_root=tmp_path / "a").run_dir
-    b = loop.train(tiny(), runs_root=tmp_path / "b").run_dir
-    c = loop.train(tiny("seed=1"), runs_root=tmp_path / "c").run_dir
+    a = train(tiny(), runs_root=tmp_path / "a").run_dir
+    b = train(tiny(), runs_root=tmp_path / "b").run_dir
+    c = train(tiny("seed=1"), runs_root=tmp_path / "c").run_dir
     assert _rows(a) == _rows(b)
     assert _rows(a) != _rows(c)
 
 
 def test_resume_after_a_kill_ends_where_the_uninterrupted_run_ends(tmp_path, monkeypatch):
     monkeypatch.setattr(ShapesTask, "finalize", lambda self, run_dir, history: {})
-    full = loop.train(tiny(), runs_root=tmp_path / "full").run_dir
+    full = train(tiny(), runs_root=tmp_path / "full").run_dir
 
     with pytest.raises(KeyboardInterrupt), killed_in_validation(2):  # after one checkpoint
-        loop.train(tiny(), run_dir=tmp_path / "killed")
+        train(tiny(), run_dir=tmp_path / "killed")
     assert load_checkpoint(tmp_path / "killed" / "checkpoints" / "last.safetensors").epoch == 0
-    loop.train(None, resume=tmp_path / "killed")
+    train(None, resume=tmp_path / "killed")
     assert _rows(tmp_path / "killed") == _rows(full)
     w_full = load_checkpoint(full / "checkpoints" / "last.safetensors").model_state
     w_resumed = load_checkpoint(tmp_path / "killed" / "checkpoints" / "last.safetensors").model_state
@@ -106,13 +107,13 @@ def test_nan_loss_stops_with_message_and_keeps_last_good_checkpoint(tmp_path, mo
     monkeypatch.setattr(ShapesTask, "finalize", lambda self, run_dir, history: {})
     real_step = ShapesTask.train_step
 
-    def poisoned(self, x, epoch):
-        loss, stats = real_step(self, x, epoch)
+    def poisoned(self, model, micro, epoch):
+        loss, stats = real_step(self, model, micro, epoch)
         return (loss * float("nan"), stats) if epoch == 1 else (loss, stats)
 
     monkeypatch.setattr(ShapesTask, "train_step", poisoned)
     with pytest.raises(loop.TrainingDiverged, match=r"loss became nan at epoch 2, step 1.*last good checkpoint"):
-        loop.train(tiny(), run_dir=tmp_path / "nan")
+        train(tiny(), run_dir=tmp_path / "nan")
     ckpt = load_checkpoint(tmp_path / "nan" / "checkpoints" / "last.safetensors")
     assert ckpt.epoch == 0
     assert all(torch.isfinite(v).all() for v in ckpt.model_state.values() if v.is_floating_point())
@@ -121,7 +122,7 @@ def test_nan_loss_stops_with_message_and_keeps_last_good_checkpoint(tmp_path, mo
 def test_time_budget_stops_cleanly_with_validation_and_checkpoint(tmp_path, monkeypatch):
     monkeypatch.setattr(ShapesTask, "finalize", lambda self, run_dir, history: {})
     fake_clock(monkeypatch)
-    result = loop.train(tiny("train.epochs=50", "train.max_minutes=0.2"), run_dir=tmp_path / "budget")
+    result = train(tiny("train.epochs=50", "train.max_minutes=0.2"), run_dir=tmp_path / "budget")
     assert 1 <= len(result.history) < 50
     ckpt = load_checkpoint(tmp_path / "budget" / "checkpoints" / "last.safetensors")
     assert ckpt.epoch == len(result.history) - 1
@@ -132,25 +133,25 @@ def test_existing_run_dir_is_refused_and_untouched(tmp_path):
     target.mkdir()
     (target / "keep.txt").write_text("mine")
     with pytest.raises(LatentAtlasError, match="already exists"):
-        loop.train(tiny(), run_dir=target)
+        train(tiny(), run_dir=target)
     assert [p.name for p in target.iterdir()] == ["keep.txt"]
 
 
 def test_resume_of_a_dir_without_checkpoint(tmp_path):
     with pytest.raises(LatentAtlasError, match="no checkpoints/last.safetensors"):
-        loop.train(None, resume=tmp_path)
+        train(None, resume=tmp_path)
 
 
 def test_time_budget_is_the_whole_runs_across_a_resume(tmp_path, monkeypatch):
     monkeypatch.setattr(ShapesTask, "finalize", lambda self, run_dir, history: {})
     fake_clock(monkeypatch)
     cfg = ("train.epochs=100", "train.max_minutes=1")
-    full = loop.train(tiny(*cfg), run_dir=tmp_path / "full").history
+    full = train(tiny(*cfg), run_dir=tmp_path / "full").history
     assert 6 <= len(full) < 100
 
     with pytest.raises(KeyboardInterrupt), killed_in_validation(4):  # after three epochs
-        loop.train(tiny(*cfg), run_dir=tmp_path / "killed")
-    resumed = loop.train(None, resume=tmp_path / "killed").history
+        train(tiny(*cfg), run_dir=tmp_path / "killed")
+    resumed = train(None, resume=tmp_path / "killed").history
     # a budget restarted at resume would give 3 + len(full) epochs; the run's budget gives about len(full)
     assert abs(len(resumed) - len(full)) <= 1
     assert resumed[-1]["elapsed_s"] <= 60 + resumed[-1]["epoch_time_s"]
@@ -160,8 +161,8 @@ def test_a_finished_run_trains_on_only_when_told_how_much_more(tmp_path, monkeyp
     from latentatlas.cli.main import main
 
     monkeypatch.setattr(ShapesTask, "finalize", lambda self, run_dir, history: {"done": 1})
-    five = loop.train(tiny("train.epochs=5"), run_dir=tmp_path / "five").run_dir
-    run = loop.train(tiny(), run_dir=tmp_path / "three").run_dir
+    five = train(tiny("train.epochs=5"), run_dir=tmp_path / "five").run_dir
+    run = train(tiny(), run_dir=tmp_path / "three").run_dir
     before = (run / "metrics.jsonl").read_text()
     assert main(["train", "--resume", str(run)]) == 2
     assert "already finished its 3 epochs" in capsys.readouterr().err
@@ -182,7 +183,7 @@ def test_a_run_that_spent_its_budget_says_so_and_keeps_its_files(tmp_path, monke
 
     monkeypatch.setattr(ShapesTask, "finalize", lambda self, run_dir, history: {"done": 1})
     fake_clock(monkeypatch)
-    run = loop.train(tiny("train.epochs=100", "train.max_minutes=0.5"), run_dir=tmp_path / "b").run_dir
+    run = train(tiny("train.epochs=100", "train.max_minutes=0.5"), run_dir=tmp_path / "b").run_dir
     n = len(_rows(run))
     before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
     assert main(["train", "--resume", str(run)]) == 2

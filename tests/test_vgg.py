@@ -7,7 +7,7 @@ import torch
 from safetensors.torch import save_file
 
 from latentatlas.errors import DataError
-from latentatlas.models.embedder import build_embedder
+from latentatlas.models.build import build_embedder
 from latentatlas.models.vgg import VGG11Embedder, load_vgg11_imagenet
 from latentatlas.models.weights import download_weights, hash_prefix_from_name
 

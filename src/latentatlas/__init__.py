@@ -1,13 +1,20 @@
-"""latentatlas: train representation models and map the geometry of their latent spaces."""
+"""latentatlas: train representation models and map the geometry of their latent spaces.
 
-__version__ = "0.1.0"
+`latentatlas.analyze(embeddings, labels)` is the entry point for any embeddings (see `latentatlas.api`). It is
+loaded on first use (PEP 562), so that importing a submodule, e.g. for `latentatlas --help`, does not load
+PyTorch and matplotlib.
+"""
+
+import importlib
+
+from latentatlas._version import __version__
+
+__all__ = ["Analysis", "__version__", "analyze"]
+
+_API = ("Analysis", "analyze")
 
 
-def analyze(embeddings, labels, class_names=None, **kwargs):
-    """Analyze the geometry of any embeddings; see `latentatlas.analysis.analyze`."""
-    from latentatlas.analysis.result import analyze as _analyze
-
-    return _analyze(embeddings, labels, class_names=class_names, **kwargs)
-
-
-__all__ = ["__version__", "analyze"]
+def __getattr__(name: str):
+    if name in _API:
+        return getattr(importlib.import_module("latentatlas.api"), name)
+    raise AttributeError(f"module 'latentatlas' has no attribute {name!r}")

@@ -10,7 +10,6 @@ Self-pairs (a, a) add 1 to the cosine sum (unit vectors) and 0 to the squared-di
 subtracts n_i and divides the diagonal by n_i (n_i - 1) instead of n_i^2. Euclidean distance has no such
 identity: it is computed blockwise (rows x all later rows, by symmetry), then summed per class.
 
-The helpers `as_matrix`, `as_labels` and `row_block` are shared by the other `analysis` modules.
 """
 
 from __future__ import annotations
@@ -23,97 +22,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentatlas.errors import ConfigError, DataError
-
-METRICS = ("cosine", "sqeuclidean", "euclidean")
-DEFAULT_MEMORY_BUDGET = 256 * 2**20  # bytes for one (block, N) float64 temporary, times a few
-CHUNK = 1 << 14  # rows converted to float64 at a time by the O(N D) passes (16k x 128 x 8 B: cache-sized)
-
-
-def as_matrix(
-    x: Any,
-    name: str = "embeddings",
-    device: Any = None,
-    dtype: torch.dtype | None = torch.float64,
-    check_finite: bool = True,
-) -> torch.Tensor:
-    """Check embeddings and return them as a tensor.
-
-    Args:
-        x: (N, D) float numpy array or torch tensor.
-        name: what the caller calls `x`, for error messages.
-        device: where to compute; default: x's device for tensors, else CPU.
-        dtype: result dtype; None keeps a floating dtype as is (no copy; integers become float64).
-        check_finite: raise on NaN / inf (callers that detect them in their results may skip this pass).
-
-    Returns:
-        (N, D) tensor on `device`, checked finite.
-    """
-    if isinstance(x, np.ndarray):
-        if not np.issubdtype(x.dtype, np.floating) and not np.issubdtype(x.dtype, np.integer):
-            raise DataError(f"{name}: dtype {x.dtype} is not numeric; pass a float array of shape (N, D)")
-        t = torch.from_numpy(np.ascontiguousarray(x))
-    elif isinstance(x, torch.Tensor):
-        t = x.detach()
-    else:
-        raise DataError(f"{name}: got {type(x).__name__}; pass a numpy array or torch tensor of shape (N, D)")
-    if t.ndim != 2 or t.shape[0] == 0 or t.shape[1] == 0:
-        raise DataError(f"{name}: shape {tuple(t.shape)} is not (N, D) with N, D >= 1; reshape it to 2-D")
-    if dtype is None:
-        dtype = t.dtype if t.dtype.is_floating_point else torch.float64
-    t = t.to(device=device if device is not None else t.device, dtype=dtype)
-    for s in range(0, t.shape[0] if check_finite else 0, CHUNK):  # chunks: no N x D boolean temporary
-        if not bool(torch.isfinite(t[s : s + CHUNK]).all()):
-            raise DataError(f"{name}: contains NaN or inf; drop or fix those rows first")
-    return t
-
-
-def as_labels(labels: Any, n: int, device: Any = None) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
-    """Check integer labels and encode them as class indices 0..C-1.
-
-    Args:
-        labels: (N,) integer numpy array, torch tensor or sequence.
-        n: expected length (number of embeddings).
-        device: device of the returned codes.
-
-    Returns:
-        codes: (N,) int64 tensor, index into `classes`; classes: (C,) sorted unique labels; counts: (C,) int64.
-    """
-    arr = labels.detach().cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
-    if arr.dtype.kind not in "iu" or arr.dtype == np.uint64:
-        raise DataError(f"labels: dtype {arr.dtype} is not integer; pass integer class ids of shape (N,)")
-    t = torch.from_numpy(arr.astype(np.int64))
-    if t.ndim != 1 or t.shape[0] != n:
-        raise DataError(f"labels: shape {tuple(t.shape)} does not match ({n},); pass one label per embedding")
-    classes, codes, counts = torch.unique(t.long(), sorted=True, return_inverse=True, return_counts=True)
-    return codes.to(device), classes.numpy(), counts.numpy()
-
-
-def row_block(n_cols: int, memory_budget: int, bytes_per_item: int = 8, copies: int = 3) -> int:
-    """Rows per block so that `copies` (rows, n_cols) temporaries fit in `memory_budget` bytes."""
-    return max(1, min(n_cols, memory_budget // max(1, n_cols * bytes_per_item * copies)))
-
-
-def scatter_matrix(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean (D,) and scatter matrix sum (x - mean)(x - mean)^T (D, D) in float64, streaming over row chunks.
-
-    Centring each chunk before the product avoids the cancellation of the one-pass X^T X - N m m^T.
-    """
-    mean = torch.zeros(x.shape[1], dtype=torch.float64, device=x.device)
-    for s in range(0, x.shape[0], CHUNK):
-        mean += x[s : s + CHUNK].to(torch.float64).sum(dim=0)
-    mean /= x.shape[0]
-    scatter = torch.zeros(x.shape[1], x.shape[1], dtype=torch.float64, device=x.device)
-    for s in range(0, x.shape[0], CHUNK):
-        xc = x[s : s + CHUNK].to(torch.float64) - mean  # (chunk, D)
-        scatter.addmm_(xc.T, xc)
-    return mean, scatter
-
-
-def check_metric(metric: str) -> None:
-    """Raise ConfigError unless `metric` is one of METRICS."""
-    if metric not in METRICS:
-        raise ConfigError(f"metric: {metric!r} is not supported; use one of {', '.join(METRICS)}")
+from latentatlas.analysis.inputs import CHUNK, DEFAULT_MEMORY_BUDGET, as_labels, as_matrix, check_metric, row_block
+from latentatlas.errors import DataError
 
 
 @dataclass

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentatlas.analysis.distances import CHUNK, as_labels, as_matrix, scatter_matrix
+from latentatlas.analysis.inputs import CHUNK, as_labels, as_matrix, scatter_matrix
 from latentatlas.errors import ConfigError, DataError
 
 

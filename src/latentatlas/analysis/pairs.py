@@ -7,8 +7,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentatlas.analysis.distances import as_matrix
+from latentatlas.analysis.inputs import as_matrix
 from latentatlas.errors import DataError
+
+PAIR_METRICS = ("pair_auc", "mean_cos_ap", "mean_cos_an", "mean_dist_ap", "mean_dist_an", "good_triplet_ratio")
 
 
 def roc_auc(scores: Any, targets: Any) -> float:

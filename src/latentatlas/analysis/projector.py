@@ -14,14 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from latentatlas.analysis.io import (
-    column_index,
-    output_dir,
-    parse_label_strings,
-    read_table,
-    validate_embeddings,
-)
+from latentatlas.analysis.inputs import validate_embeddings
+from latentatlas.analysis.readers import column_index, parse_label_strings, read_table
 from latentatlas.errors import DataError
+from latentatlas.outdir import output_dir
 
 __all__ = ["export_projector", "read_projector", "write_projector_files"]
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import torch
 
-from latentatlas.analysis.distances import DEFAULT_MEMORY_BUDGET, as_labels, as_matrix
+from latentatlas.analysis.inputs import DEFAULT_MEMORY_BUDGET, as_labels, as_matrix
 from latentatlas.errors import ConfigError, DataError
 
 RETRIEVAL_METRICS = ("cosine", "euclidean")

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentatlas.analysis.distances import (
+from latentatlas.analysis.inputs import (
     CHUNK,
     DEFAULT_MEMORY_BUDGET,
     as_labels,

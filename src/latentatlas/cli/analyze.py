@@ -6,6 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from latentatlas.choices import DEVICES, METRICS
 from latentatlas.errors import LatentAtlasError
 
 log = logging.getLogger("latentatlas")
@@ -28,20 +29,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--labels", metavar="FILE", help=".npy, .txt or .csv with one label per line")
     p.add_argument("--class-names", metavar="FILE", help="one class name per line, in sorted label order")
     p.add_argument("--label-column", metavar="NAME", help="CSV/TSV/metadata column holding the labels")
-    p.add_argument("--metric", choices=["cosine", "euclidean", "sqeuclidean"], default="cosine")
+    p.add_argument("--metric", choices=METRICS, default="cosine")
     p.add_argument("--coverage", type=float, default=0.5, help="fraction of each class inside its ellipse")
     p.add_argument("--include-self", action="store_true", help="count self-pairs (distance 0) in intra means")
     p.add_argument("--triplets", metavar="FILE", help="(T, 3) anchor/positive/negative indices: .npy or .csv a,p,n")
     p.add_argument("--projector", action="store_true", help="also write a TensorBoard projector folder")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (must not exist, unless --force)")
     p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--device", choices=DEVICES, default="auto")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from latentatlas.analysis.io import check_out_dir
-    from latentatlas.analysis.result import analyze, resolve_device
+    from latentatlas.api import analyze
+    from latentatlas.device import resolve_device
+    from latentatlas.outdir import check_out_dir
 
     out = check_out_dir(args.out, args.force)  # fail before any slow work
     device = resolve_device(args.device)
@@ -72,9 +74,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _embed_run(run_dir: Path, args: argparse.Namespace):
-    """Embeddings of a training run folder, via `latentatlas.analysis.embed.embed_run` (imported lazily)."""
+    """Embeddings of a training run folder, via `latentatlas.tasks.inference.embed_run` (imported lazily)."""
     try:
-        from latentatlas.analysis.embed import embed_run
+        from latentatlas.tasks.inference import embed_run
     except ImportError:
         raise LatentAtlasError(
             f"{run_dir}: run-folder analysis is not available yet; export its embeddings to .npz and analyze that"
@@ -90,7 +92,7 @@ def load_triplets(path: Path):
     """(T, 3) int64 indices from `.npy`, or `.csv` with columns a, p, n (header optional)."""
     import numpy as np
 
-    from latentatlas.analysis.io import _is_int
+    from latentatlas.analysis.readers import is_int
     from latentatlas.errors import DataError
 
     if not path.is_file():
@@ -103,7 +105,7 @@ def load_triplets(path: Path):
     if path.suffix.lower() != ".csv":
         raise DataError(f"{path}: unknown triplets extension {path.suffix!r}; use .npy or .csv with columns a,p,n")
     lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
-    if lines and not _is_int(lines[0].split(",")[0]):  # a header row
+    if lines and not is_int(lines[0].split(",")[0]):  # a header row
         if [c.strip() for c in lines[0].split(",")] != ["a", "p", "n"]:
             raise DataError(f"{path}: header {lines[0]!r} is not 'a,p,n'; name the columns a,p,n")
         lines = lines[1:]

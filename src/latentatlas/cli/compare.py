@@ -36,18 +36,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from latentatlas.report.compare import (
-        default_out_dir,
-        format_table,
-        load_run,
-        pick_metrics,
-        summary_table,
-        write_comparison,
-    )
+    from latentatlas.report.compare import default_out_dir, write_comparison
+    from latentatlas.report.runs import format_table, load_run, pick_metrics, summary_table
 
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
     if len(args.runs) == 1 and (Path(args.runs[0]) / "sweep.json").is_file():
-        from latentatlas.report.sweep_report import summarize_sweep, sweep_table, write_sweep_report
+        from latentatlas.report.sweep_report import sweep_table
+        from latentatlas.sweep import summarize_sweep, write_sweep_report
 
         summary = summarize_sweep(args.runs[0])
         if summary["groups"]:

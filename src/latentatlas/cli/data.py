@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _cifar_dir(data_dir: str | None) -> Path:
-    from latentatlas.data.images import cache_root
+    from latentatlas.data.imageset import cache_root
 
     return Path(data_dir).expanduser() if data_dir else cache_root() / "cifar10"
 
@@ -52,7 +52,8 @@ def download(args: argparse.Namespace) -> int:
 
 def describe(path: str, data_dir: str | None = None) -> list[str]:
     """Lines describing a dataset: source, image size, classes with counts, and where its files or cache are."""
-    from latentatlas.data.images import cache_root, load_image_dataset
+    from latentatlas.data.images import load_image_dataset
+    from latentatlas.data.imageset import cache_root
 
     is_cifar = path.lower() in ("cifar10", "cifar-10")
     splits = ["train", "test"] if is_cifar or _has_cifar_test(Path(path)) else ["train"]

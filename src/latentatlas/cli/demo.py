@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from latentatlas.config import load_config
     from latentatlas.configs import CONFIG_DIR
     from latentatlas.report.compare import compare_runs
-    from latentatlas.train.loop import train
+    from latentatlas.tasks.pipeline import train
     from latentatlas.train.rundir import new_run_dir
 
     start = time.monotonic()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from latentatlas.choices import DEVICES
 from latentatlas.errors import LatentAtlasError
 
 EPILOG = """examples:
@@ -38,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="FILE.npz", help="output file (must not exist, unless --force)")
     p.add_argument("--checkpoint", default="best", help="best (default), last, or a checkpoint file")
     p.add_argument("--batch-size", type=int, default=512, metavar="N", help="images per forward pass (default 512)")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=run)
@@ -68,7 +69,7 @@ def write_npz(path: Path, embeddings: np.ndarray, labels: np.ndarray, class_name
 
 
 def run(args: argparse.Namespace) -> int:
-    from latentatlas.analysis.embed import embed_dataset, embed_run, load_run_model
+    from latentatlas.tasks.inference import embed_dataset, embed_run, load_run_model
 
     out = check_out_file(Path(args.out), args.force)  # fail before any slow work
     if args.batch_size < 1:

@@ -13,7 +13,7 @@ import os
 import pkgutil
 import sys
 
-import latentatlas
+from latentatlas._version import __version__
 from latentatlas.errors import LatentAtlasError
 
 log = logging.getLogger("latentatlas")
@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="latentatlas",
         description="Train representation models and map the geometry of their latent spaces.",
     )
-    parser.add_argument("--version", action="version", version=f"latentatlas {latentatlas.__version__}")
+    parser.add_argument("--version", action="version", version=f"latentatlas {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     package = importlib.import_module("latentatlas.cli")

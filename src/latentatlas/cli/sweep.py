@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"sweep directory: {out}  (continue it with: latentatlas sweep --resume {out})")
     outcome = run_sweep(plan, out, progress=False if args.no_progress else None)
     if not args.no_report and any(r["status"] == "done" for r in outcome.runs):
-        from latentatlas.report.sweep_report import write_sweep_report
+        from latentatlas.sweep import write_sweep_report
 
         report = write_sweep_report(out, out / "report", force=True)
         print(f"report: {report}")

@@ -54,7 +54,7 @@ def split_items(items: list[str]) -> tuple[str | None, list[str]]:
 def run(args: argparse.Namespace) -> int:
     from latentatlas.config import load_config
     from latentatlas.configs import resolve_config_path
-    from latentatlas.train.loop import train
+    from latentatlas.tasks.pipeline import train
 
     path, overrides = split_items(args.items)
     if args.resume:

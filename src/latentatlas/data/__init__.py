@@ -3,9 +3,11 @@
 from latentatlas.data.augment import Augment
 from latentatlas.data.cifar10 import load_cifar10, prepare_cifar10
 from latentatlas.data.folder import load_image_folder
-from latentatlas.data.images import ImageSet, load_image_dataset
+from latentatlas.data.images import load_image_dataset
+from latentatlas.data.imageset import ImageSet
 from latentatlas.data.oracle import OracleScores, ValidityOracle, calibrate
-from latentatlas.data.shapes import FAMILIES, ShapesConfig, generate, render
+from latentatlas.data.shapes import generate, render
+from latentatlas.data.shapes_config import FAMILIES, ORIENTATIONS, ShapesConfig
 from latentatlas.data.triplets import (
     class_balanced_batches,
     fixed_val_triplets,
@@ -17,6 +19,7 @@ from latentatlas.data.triplets import (
 
 __all__ = [
     "FAMILIES",
+    "ORIENTATIONS",
     "Augment",
     "ImageSet",
     "OracleScores",

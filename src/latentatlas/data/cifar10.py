@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from latentatlas.data.download import SOURCES, fetch, verify
-from latentatlas.data.images import ImageSet
+from latentatlas.data.imageset import ImageSet
 from latentatlas.errors import DataError
 
 __all__ = ["extract_tar", "load_cifar10", "prepare_cifar10", "read_cifar10_bin", "read_class_names"]

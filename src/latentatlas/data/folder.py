@@ -25,7 +25,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 from tqdm import tqdm
 
-from latentatlas.data.images import ImageSet, cache_root
+from latentatlas.data.imageset import ImageSet, cache_root
 from latentatlas.errors import DataError
 
 __all__ = ["IMAGE_EXTENSIONS", "load_image_folder"]

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from latentatlas.data.shapes import FAMILIES, ShapesConfig, generate, render
+from latentatlas.data.shapes import generate, render
+from latentatlas.data.shapes_config import FAMILIES, ShapesConfig
 from latentatlas.errors import ConfigError, DataError
 
 BANK_STEP_PX = 0.5  # default spacing of the bank's heights and radii

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from latentatlas.errors import ConfigError, DataError
-from latentatlas.models.embedder import PooledEmbedder
+from latentatlas.models.pooled import PooledEmbedder
 from latentatlas.models.weights import VGG11_IMAGENET_URL, download_weights, is_url
 
 # torchvision `cfgs["A"]`: an int is a 3x3 conv + ReLU with that many channels, "M" a 2x2 max-pool.

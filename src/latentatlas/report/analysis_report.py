@@ -1,4 +1,5 @@
-"""Figures, the self-contained `report.html`, the notebook view and the terminal summary of an `Analysis`.
+"""Figures, the self-contained `report.html`, the notebook view, the terminal summary and the saved folder of an
+`Analysis` (the geometry layer's numbers, `latentatlas.analysis.analyze`).
 
 The *reading* sentences are generated from the numbers, so the text can never disagree with the tables (the
 seed blog quoted a margin of 0.70 next to a printed 0.8143).
@@ -8,21 +9,20 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
+from matplotlib.figure import Figure
 
+from latentatlas.analysis.analyze import Analysis
+from latentatlas.analysis.projector import write_projector_files
+from latentatlas.outdir import output_dir
 from latentatlas.report import html
 from latentatlas.report.figures import heatmap, histogram, new_figure, save_fig, scatter_with_ellipses
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
-    from latentatlas.analysis.result import Analysis
-
-__all__ = ["METRIC_LABELS", "make_figures", "notebook_html", "reading", "summary_lines", "write_figures",
-           "write_report"]  # fmt: skip
+__all__ = ["METRIC_LABELS", "make_figures", "notebook_html", "reading", "save_analysis", "summary_lines",
+           "write_figures", "write_report"]  # fmt: skip
 
 # Name the distance actually used: the seed's heatmap said "Distance L2" over cosine distances.
 METRIC_LABELS = {
@@ -70,6 +70,23 @@ def make_figures(a: Analysis) -> dict[str, tuple[Figure, str]]:
             "(the distance KoLeo uses); a pile near 0 means collapsed or duplicated embeddings.",
         )
     return figures
+
+
+def save_analysis(a: Analysis, path: str | Path, force: bool = False, projector: bool = False) -> Path:
+    """Write `analysis.json`, `figures/*.png`, `report.html` (and `projector/` if asked) into `path`.
+
+    Refuses a non-empty folder unless `force`; writes into a temporary sibling folder renamed at the end,
+    so `path` never holds a half-written result.
+    """
+    with output_dir(path, force) as tmp:
+        text = json.dumps(a.to_dict(), indent=2, allow_nan=False)
+        (tmp / "analysis.json").write_text(text + "\n", encoding="utf-8")
+        figures = write_figures(a, tmp / "figures")
+        write_report(a, tmp / "report.html", figures)
+        if projector:
+            (tmp / "projector").mkdir()
+            write_projector_files(tmp / "projector", a.embeddings, a.labels, a.class_names)
+    return Path(path)
 
 
 def write_figures(a: Analysis, folder: Path) -> dict[str, tuple[Path, str]]:

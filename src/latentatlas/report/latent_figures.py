@@ -14,7 +14,10 @@ import numpy as np
 from matplotlib.figure import Figure
 from PIL import Image
 
-from latentatlas.analysis.latent import LatentGrid, LatentMaps, SampleSet, pca_axes
+from latentatlas.data.shapes_config import FAMILIES
+from latentatlas.latentmaps.grid import LatentGrid, pca_axes
+from latentatlas.latentmaps.samples import SampleSet
+from latentatlas.latentmaps.summary import LatentMaps
 from latentatlas.report.figures import new_figure, save_fig
 
 FIGURE_FILES: dict[str, str] = {
@@ -72,8 +75,6 @@ def plot_latent_scatter(mu: np.ndarray, factors: dict[str, np.ndarray], path: st
         ax = fig.add_subplot(1, len(panels), k + 1)
         values = np.asarray(factors[key])
         if key in ("orientation", "family"):
-            from latentatlas.data.shapes import FAMILIES
-
             names = _TYPE_NAMES if key == "orientation" else FAMILIES
             for code in np.unique(values):
                 sel = values == code

@@ -1,9 +1,8 @@
-"""The report of a sweep: mean +- std of every summary number per grid combination, over seeds and folds.
+"""The page of a sweep: mean +- std of every summary number per grid combination, over seeds and folds.
 
-`summarize_sweep` reads `sweep.json` and each finished run's `summary.json` and groups them with
-`latentatlas.report.compare.aggregate` (sample standard deviation, ddof = 1, the usual "mean +- std" of repeated
-runs). `write_sweep_report` adds a plot of each metric against each swept field and, when the runs drew them, their
-latent maps side by side, in a self-contained `report.html` next to `compare.json`.
+It draws what `latentatlas.sweep.summarize_sweep` measured (a plain dict): the table, a plot of each metric
+against each swept field and, when the runs drew them, their latent maps side by side, in a self-contained
+`report.html` next to `compare.json`.
 """
 
 from __future__ import annotations
@@ -13,10 +12,13 @@ import math
 from pathlib import Path
 from typing import Any
 
+from matplotlib.image import imread
+
 from latentatlas.errors import LatentAtlasError
 from latentatlas.outdir import output_dir
 from latentatlas.report import html
-from latentatlas.report.compare import aggregate, flatten, load_run, pick_metrics
+from latentatlas.report.figures import Figure, save_fig
+from latentatlas.report.runs import pick_metrics
 
 # Per-run pictures shown side by side per combination (path inside a run directory -> heading).
 MAP_FIGURES = {
@@ -35,58 +37,8 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _label(group: dict[str, Any]) -> str:
+def group_label(group: dict[str, Any]) -> str:
     return ", ".join(f"{k}={_text(v)}" for k, v in group.items()) or "all runs"
-
-
-def summarize_sweep(sweep_dir: str | Path) -> dict[str, Any]:
-    """Group the finished runs of a sweep by their grid values and aggregate every numeric summary key.
-
-    Returns:
-        A JSON-ready dict: `swept` (grid keys), `seeds`, `folds`, `counts` (planned/done/failed/pending),
-        `metrics` (numeric keys in order), `groups` (per combination: `group`, `label`, `n`, `runs`, `mean`, `std`,
-        `count`, as `aggregate`), and `runs` (name, dir, params, status, error, summary of every planned run).
-    """
-    from latentatlas.sweep import read_sweep_record
-
-    root = Path(sweep_dir)
-    record = read_sweep_record(root)
-    swept = list(record.get("swept") or record.get("grid") or [])
-    runs, rows, members = [], [], {}
-    for entry in record.get("runs", []):
-        run = {k: entry.get(k) for k in ("name", "dir", "params", "status", "error", "seconds")}
-        run_dir = root / str(entry.get("dir", ""))
-        if (run_dir / "summary.json").is_file():
-            try:
-                summary = load_run(run_dir).summary
-            except LatentAtlasError as exc:  # one damaged run must not hide the others
-                run.update(status="unreadable", error=str(exc))
-            else:
-                run.update(status="done", summary=summary)
-                row = {**flatten(summary), **{k: entry["params"][k] for k in swept}}
-                rows.append(row)
-                key = tuple(json.dumps(row[k], default=str) for k in swept)  # the key `aggregate` groups by
-                members.setdefault(key, []).append(entry["name"])
-        elif run["status"] in (None, "done", "running"):
-            run["status"] = "pending"  # sweep.json is older than the folder (or the sweep was killed mid-run)
-        runs.append(run)
-    groups = aggregate(rows, swept) if rows else []
-    for group, names in zip(groups, members.values()):  # both in order of first appearance
-        group["label"], group["runs"] = _label(group["group"]), names
-    metrics = list(dict.fromkeys(k for g in groups for k in g["mean"]))
-    counts = {s: sum(r["status"] == s for r in runs) for s in ("done", "failed", "pending")}
-    return {
-        "sweep_dir": str(root.resolve()),
-        "config_path": record.get("config_path"),
-        "overrides": record.get("overrides", []),
-        "swept": swept,
-        "seeds": record.get("seeds"),
-        "folds": record.get("folds"),
-        "counts": {"planned": len(runs), **counts},
-        "metrics": metrics,
-        "groups": groups,
-        "runs": runs,
-    }
 
 
 def _varies(summary: dict[str, Any], metric: str) -> bool:
@@ -98,8 +50,6 @@ def _varies(summary: dict[str, Any], metric: str) -> bool:
 def plot_field(summary: dict[str, Any], field: str, path: Path) -> Path | None:
     """Each varying metric against the values of `field`: mean with std error bars, one line per combination of
     the other swept fields. Numeric values on a (sym)log axis when they span two decades or more."""
-    from latentatlas.report.figures import Figure, save_fig
-
     metrics = [m for m in summary["metrics"] if _varies(summary, m)][:MAX_PANELS]
     if not metrics:
         return None
@@ -109,7 +59,7 @@ def plot_field(summary: dict[str, Any], field: str, path: Path) -> Path | None:
     lines: dict[str, list[dict[str, Any]]] = {}
     for g in summary["groups"]:
         others = {k: v for k, v in g["group"].items() if k != field}
-        lines.setdefault(_label(others) if others else "", []).append(g)
+        lines.setdefault(group_label(others) if others else "", []).append(g)
     cols = min(4, len(metrics))
     rows = math.ceil(len(metrics) / cols)
     fig = Figure(figsize=(3.3 * cols, 2.5 * rows + 0.6), layout="constrained")
@@ -140,10 +90,6 @@ def plot_field(summary: dict[str, Any], field: str, path: Path) -> Path | None:
 
 def plot_maps(summary: dict[str, Any], sweep_dir: Path, relpath: str, path: Path, max_cols: int = 6) -> Path | None:
     """The picture `relpath` of every finished run: one row per combination, one column per seed/fold."""
-    from matplotlib.image import imread
-
-    from latentatlas.report.figures import Figure, save_fig
-
     by_name = {r["name"]: r for r in summary["runs"]}
     grid = [(g["label"], [by_name[n] for n in g["runs"] if (sweep_dir / by_name[n]["dir"] / relpath).is_file()])
             for g in summary["groups"]]  # fmt: skip
@@ -226,26 +172,25 @@ def _body(summary: dict[str, Any], figures: list[tuple[str, Path]]) -> str:
     return "".join(parts)
 
 
-def write_sweep_report(
+def write_sweep_page(
+    summary: dict[str, Any],
     sweep_dir: str | Path,
     out_dir: str | Path | None = None,
     force: bool = False,
     metrics: list[str] | None = None,
-    summary: dict[str, Any] | None = None,
 ) -> Path:
     """Write `compare.json`, `table.md`, `figures/*.png` and a self-contained `report.html` into `out_dir`.
 
     Args:
-        sweep_dir: a sweep directory (holds sweep.json).
+        summary: what `latentatlas.sweep.summarize_sweep(sweep_dir)` returns.
+        sweep_dir: the sweep directory (its runs' figures are drawn side by side).
         out_dir: where to write; default `sweep_dir/report`. An existing one is refused unless `force`.
         metrics: the metric rows of `table.md` (default: all); compare.json and report.html keep them all.
-        summary: `summarize_sweep(sweep_dir)` when the caller has already read it.
 
     Returns:
         The path of report.html.
     """
     root = Path(sweep_dir)
-    summary = summary if summary is not None else summarize_sweep(root)
     table = markdown_table(*sweep_table(summary, metrics)) if summary["groups"] else "no finished run yet"
     out = Path(out_dir) if out_dir is not None else root / "report"
     if out.resolve() == root.resolve() or out.resolve() in root.resolve().parents:
@@ -268,10 +213,10 @@ def write_sweep_report(
 
 __all__ = [
     "MAP_FIGURES",
+    "group_label",
     "markdown_table",
     "plot_field",
     "plot_maps",
-    "summarize_sweep",
     "sweep_table",
-    "write_sweep_report",
+    "write_sweep_page",
 ]

@@ -1,20 +1,21 @@
-"""Tasks: what a run trains. Each holds its data and model and fills the loop's steps."""
+"""Tasks compose the layers below: what a run trains (shapes lab, metric learning), training a config end to end,
+and running a trained model on data (inference)."""
 
-from __future__ import annotations
+from latentatlas.tasks.build import build_task, metric_names
+from latentatlas.tasks.inference import embed_dataset, embed_images, embed_run, encode_figures, load_run_model
+from latentatlas.tasks.metric import MetricTask
+from latentatlas.tasks.pipeline import train
+from latentatlas.tasks.shapes import ShapesTask
 
-import torch
-
-from latentatlas.config import Config
-
-
-def build_task(config: Config, device: torch.device):
-    """The task for `config.data.kind`."""
-    if config.data.kind == "shapes":
-        from latentatlas.tasks.shapes import ShapesTask
-
-        return ShapesTask(config, device)
-    if config.data.kind == "images":
-        from latentatlas.tasks.metric import MetricTask
-
-        return MetricTask(config, device)
-    raise NotImplementedError(config.data.kind)  # unreachable: config validation allows only known kinds
+__all__ = [
+    "MetricTask",
+    "ShapesTask",
+    "build_task",
+    "embed_dataset",
+    "embed_images",
+    "embed_run",
+    "encode_figures",
+    "load_run_model",
+    "metric_names",
+    "train",
+]

@@ -15,56 +15,35 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
+from latentatlas.analysis.pairs import PAIR_METRICS, pair_metrics
+from latentatlas.analysis.retrieval import retrieval_metrics
 from latentatlas.config import Config
 from latentatlas.data.augment import Augment
 from latentatlas.data.triplets import ClassBalancedBatches, fixed_val_triplets
-from latentatlas.errors import LatentAtlasError
-from latentatlas.losses.koleo import koleo_loss
+from latentatlas.losses.objective import MetricObjective
 from latentatlas.losses.triplet import TripletLoss
-from latentatlas.models.embedder import embedder_from_config
+from latentatlas.models.build import build_model
+from latentatlas.tasks.inference import embed_images, eval_transform
 from latentatlas.tasks.metric_data import MetricData, load_metric_data
-from latentatlas.train.gradcache import all_gather_with_grad, triplet_koleo_objective
+from latentatlas.tasks.metric_results import write_test_analysis
 
-
-def is_distributed() -> bool:
-    return torch.distributed.is_available() and torch.distributed.is_initialized()
-
+__all__ = ["METRIC_NAMES", "MetricTask"]
 
 log = logging.getLogger("latentatlas")
 
-
-def eval_transform(config: Config) -> Augment:
-    """The evaluation transform of a run: normalize only (the seed's validation transform), no crop or flip."""
-    return Augment(size=None, padding=0, channels_last=config.model.channels_last, train=False)
-
-
-@torch.no_grad()
-def embed_images(
-    model: torch.nn.Module, images: torch.Tensor, transform: Augment, batch_size: int = 512, progress: bool = False
-) -> torch.Tensor:
-    """Embed uint8 images (N, C, H, W) in batches with `transform` -> (N, D) float32 on CPU."""
-    if batch_size < 1:
-        raise LatentAtlasError(f"batch size must be >= 1, got {batch_size}; pass e.g. --batch-size 512")
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    out = []
-    with tqdm(total=len(images), desc="embedding", unit="img", disable=None if progress else True, leave=False) as bar:
-        for start in range(0, len(images), batch_size):
-            batch = images[start : start + batch_size].to(device)
-            out.append(model(transform(batch)).float().cpu())
-            bar.update(len(batch))
-    model.train(was_training)
-    return torch.cat(out) if out else torch.empty(0, 0)
+# what `validate` reports: the seed's loss on fixed triplets, its pair metrics, and retrieval over the images
+METRIC_NAMES = (
+    "val_loss",
+    *(f"val_{k}" for k in PAIR_METRICS),
+    "val_precision_at_1",
+    "val_map_at_r",
+    "val_r_precision",
+)
 
 
 def _metrics(prefix: str, emb: torch.Tensor, labels: np.ndarray, triplets: np.ndarray, loss: TripletLoss) -> dict:
     """Pair metrics on fixed triplets, triplet loss, and retrieval (precision@1, MAP@R) over the images."""
-    from latentatlas.analysis.pairs import pair_metrics
-    from latentatlas.analysis.retrieval import retrieval_metrics
-
     t = torch.as_tensor(triplets)
     a, p, n = emb[t[:, 0]], emb[t[:, 1]], emb[t[:, 2]]
     # the seed's loss on fixed triplets, with the run's margin and distance (also for mined training)
@@ -80,19 +59,23 @@ def _metrics(prefix: str, emb: torch.Tensor, labels: np.ndarray, triplets: np.nd
 
 
 class MetricTask:
-    """Data, model and steps of a metric-learning run."""
+    """Data, model and steps of a metric-learning run (a `latentatlas.train.Task`)."""
+
+    metric_names = METRIC_NAMES
+    loss_module = None  # the triplet loss owns no parameters
 
     def __init__(self, config: Config, device: torch.device):
         self.config, self.device = config, device
         self.data: MetricData = load_metric_data(config)
         cl = config.model.channels_last
-        self.model = embedder_from_config(config.model, config.model.pretrained).to(device)
+        self.model = build_model(config.model, pretrained=config.model.pretrained).to(device)
         im = config.data.images
         size = int(self.data.images.images.shape[-1])
         self.train_aug = Augment(size=size, padding=im.padding, channels_last=cl, train=im.augment)
         self.eval_aug = eval_transform(config)
         loss = config.loss
         self.loss = TripletLoss(loss.margin, loss.distance, loss.mining)
+        self.objective = MetricObjective(self.loss, loss.koleo.weight, loss.koleo.scope, loss.koleo.eps)
         self.pixels = self.data.images.images.to(device)  # (N, C, H, W) uint8, all in memory
         self.labels = self.data.images.labels.to(device)
         if im.triplets == "mined":
@@ -139,34 +122,17 @@ class MetricTask:
         groups = torch.arange(len(idx), device=idx.device).view(-1, k)  # one row per class (K images each)
         return [(x[rows.reshape(-1)], self.labels[idx[rows.reshape(-1)]]) for rows in groups.tensor_split(parts)]
 
-    def _objective(self, emb: torch.Tensor, labels: torch.Tensor | None) -> tuple[torch.Tensor, dict[str, float]]:
-        loss, stats = self.loss(emb, labels)
-        koleo = self.config.loss.koleo
-        out = {"triplet": float(loss.detach()), "active_fraction": float(stats.get("active_fraction", 0.0))}
-        if koleo.weight > 0:
-            if koleo.scope == "global" and is_distributed():
-                # every process computes KoLeo over all processes' embeddings; DDP averages the gradients, so
-                # scale by the world size to get the single-process gradient (see all_gather_with_grad)
-                world = torch.distributed.get_world_size()
-                k = koleo_loss(all_gather_with_grad(emb), koleo.eps)
-                loss = loss + koleo.weight * world * k
-            else:
-                k = koleo_loss(emb, koleo.eps)
-                loss = loss + koleo.weight * k
-            out["koleo"] = float(k.detach())
-        out["loss"] = float(loss.detach())
-        return loss, out
-
-    def train_step(self, micro: tuple[torch.Tensor, Any], epoch: int) -> tuple[torch.Tensor, dict[str, float]]:
+    def train_step(
+        self, model: torch.nn.Module, micro: tuple[torch.Tensor, Any], epoch: int
+    ) -> tuple[torch.Tensor, dict[str, float]]:
         inputs, labels = micro
-        return self._objective(self.model(inputs), labels)
+        emb = model(inputs)
+        return self.objective(emb, [labels], [len(emb)])
 
-    def gradcache_objective(self):
+    def gradcache_objective(self) -> MetricObjective | None:
         """KoLeo over the whole effective batch needs GradCache; other losses accumulate exactly as they are."""
         koleo = self.config.loss.koleo
-        if koleo.weight > 0 and koleo.scope == "effective":
-            return triplet_koleo_objective(self.loss, koleo.weight, "effective")
-        return None
+        return self.objective if koleo.weight > 0 and koleo.scope == "effective" else None
 
     # -- evaluation ----------------------------------------------------------------------------------------------
     def embed(self, idx: np.ndarray) -> torch.Tensor:
@@ -179,8 +145,6 @@ class MetricTask:
 
     def finalize(self, run_dir: Path, history: list[dict[str, Any]]) -> dict[str, Any]:
         """Test-split evaluation of the best model, its embeddings and the geometry analysis of seed 000."""
-        from latentatlas.tasks.metric_report import write_test_analysis
-
         return write_test_analysis(self, run_dir, history)
 
     def test_embeddings(self) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:

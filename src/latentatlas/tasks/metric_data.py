@@ -10,7 +10,8 @@ import numpy as np
 import torch
 
 from latentatlas.config import Config
-from latentatlas.data.images import ImageSet, cache_root, load_image_dataset
+from latentatlas.data.images import load_image_dataset
+from latentatlas.data.imageset import ImageSet, cache_root
 from latentatlas.data.triplets import fixed_val_triplets, seed_triplets, split_indices, split_triplets, triplet_leak
 from latentatlas.errors import DataError
 

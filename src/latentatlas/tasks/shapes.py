@@ -7,27 +7,27 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from latentatlas.config import Config
 from latentatlas.data.shapes import generate
 from latentatlas.losses.elbo import elbo_loss, kl_divergence, kl_weight, reconstruction_loss
-from latentatlas.models.autoencoder import build_autoencoder
+from latentatlas.models.build import build_model
+from latentatlas.tasks.shapes_data import VAL_SEED_OFFSET, to_tensor
+from latentatlas.tasks.shapes_results import write_latent_maps
+
+__all__ = ["METRIC_NAMES", "ShapesTask"]
 
 log = logging.getLogger("latentatlas")
 
-VAL_SEED_OFFSET = 1_000_003  # validation figures come from another stream than the training ones
-
-
-def to_tensor(images: np.ndarray, device: torch.device, channels_last: bool) -> torch.Tensor:
-    """bool (N, S, S) -> float32 (N, 1, S, S) on `device`."""
-    x = torch.from_numpy(np.ascontiguousarray(images)).to(torch.float32).unsqueeze(1).to(device)
-    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
+METRIC_NAMES = ("val_loss", "val_recon", "val_kl", "val_pixel_error")  # what `validate` reports
 
 
 class ShapesTask:
-    """Data, model and steps of an autoencoder run on generated figures."""
+    """Data, model and steps of an autoencoder run on generated figures (a `latentatlas.train.Task`)."""
+
+    metric_names = METRIC_NAMES
+    loss_module = None  # the ELBO owns no parameters
 
     def __init__(self, config: Config, device: torch.device):
         self.config, self.device = config, device
@@ -37,8 +37,7 @@ class ShapesTask:
         cl = config.model.channels_last
         self.x_train = to_tensor(self.train_images, device, cl)
         self.x_val = to_tensor(self.val_images, device, cl)
-        model = build_autoencoder(config.model.kind, config.model.latent_dim, config.model.widths, shapes.size)
-        self.model = model.to(device, memory_format=torch.channels_last if cl else torch.contiguous_format)
+        self.model = build_model(config.model, image_size=shapes.size).to(device)
 
     def train_batches(self, epoch: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
         """Shuffled mini-batches of the training images; a last batch of one image is dropped (BatchNorm)."""
@@ -53,16 +52,19 @@ class ShapesTask:
         n, bs = len(self.x_train), self.config.train.batch_size
         return n // bs + (n % bs > 1)
 
-    def split(self, x: torch.Tensor, parts: int) -> list[torch.Tensor]:
-        """Micro-batches for gradient accumulation."""
-        return [c for c in x.tensor_split(parts) if len(c)]
+    def split(self, x: torch.Tensor, parts: int) -> list[tuple[torch.Tensor, None]]:
+        """Micro-batches `(images, None)` for gradient accumulation."""
+        return [(c, None) for c in x.tensor_split(parts) if len(c)]
 
     def gradcache_objective(self):
         """The ELBO is a sum over images: plain accumulation is already exact."""
         return None
 
-    def train_step(self, x: torch.Tensor, epoch: int) -> tuple[torch.Tensor, dict[str, float]]:
-        out = self.model(x)
+    def train_step(
+        self, model: torch.nn.Module, micro: tuple[torch.Tensor, None], epoch: int
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        x = micro[0]
+        out = model(x)
         beta = kl_weight(self.config.loss.beta, epoch, self.config.loss.kl_warmup_epochs)
         loss, parts = elbo_loss(out.logits, x, out.mu, out.logvar, beta=beta)
         return loss, {"loss": loss.item(), **parts}
@@ -96,8 +98,6 @@ class ShapesTask:
 
     def finalize(self, run_dir: Path, history: list[dict[str, Any]]) -> dict[str, Any]:
         """Latent maps of the best model: figures, report.html, and the numbers for summary.json."""
-        from latentatlas.tasks.shapes_report import write_latent_maps
-
         final = self.validate(len(history))
         summary = {k: final[k] for k in ("val_loss", "val_recon", "val_kl", "val_pixel_error")}
         summary.update(write_latent_maps(self, run_dir, history))

@@ -1,5 +1,7 @@
-"""Training: the loop, checkpoints, run directories, and exact accumulation (GradCache)."""
+"""Training: the loop (`fit`), the `Task` contract it trains, checkpoints, run directories, exact accumulation."""
 
-from latentatlas.train.gradcache import accumulate_gradients, all_gather_with_grad, triplet_koleo_objective
+from latentatlas.train.gradcache import accumulate_gradients
+from latentatlas.train.loop import RunResult, TrainingDiverged, fit
+from latentatlas.train.task import Task
 
-__all__ = ["accumulate_gradients", "all_gather_with_grad", "triplet_koleo_objective"]
+__all__ = ["RunResult", "Task", "TrainingDiverged", "accumulate_gradients", "fit"]

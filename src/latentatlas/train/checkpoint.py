@@ -1,6 +1,7 @@
 """Checkpoints as safetensors: model (and optimizer) tensors, with the config and epoch in the metadata.
 
-Keys: `model.<name>` for weights, `optim.<param index>.<state name>` for optimizer state. Metadata (strings):
+Keys: `model.<name>` for weights, `loss.<name>` for the state of a loss that owns parameters (class proxies...),
+`optim.<param index>.<state name>` for optimizer state. Metadata (strings):
 `format` = "latentatlas-checkpoint", `version`, `config` (JSON), `epoch`, `optim_groups` (JSON), `extra` (JSON).
 Files are written to a temporary name and renamed, so a killed run never leaves a half-written checkpoint.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
-import latentatlas
+from latentatlas._version import __version__
 from latentatlas.errors import LatentAtlasError
 
 FORMAT = "latentatlas-checkpoint"
@@ -32,6 +33,7 @@ class Checkpoint:
     config: dict[str, Any]
     epoch: int
     extra: dict[str, Any]
+    loss_state: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 def _optim_tensors(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], str]:
@@ -54,14 +56,17 @@ def save_checkpoint(
     epoch: int,
     optimizer: torch.optim.Optimizer | None = None,
     extra: dict[str, Any] | None = None,
+    loss_module: torch.nn.Module | None = None,
 ) -> Path:
-    """Write `model` (+ `optimizer`) to `path` atomically."""
+    """Write `model` (+ `optimizer`, + the state of `loss_module`) to `path` atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    if loss_module is not None:
+        tensors.update({f"loss.{k}": v.detach().cpu().contiguous() for k, v in loss_module.state_dict().items()})
     meta = {
         "format": FORMAT,
-        "version": latentatlas.__version__,
+        "version": __version__,
         "config": json.dumps(config),
         "epoch": str(epoch),
         "extra": json.dumps(extra or {}),
@@ -102,6 +107,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     except (SafetensorError, OSError) as exc:
         raise LatentAtlasError(f"checkpoint {str(path)!r} is damaged ({exc}); use another checkpoint") from None
     model_state = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
+    loss_state = {k[len("loss.") :]: v for k, v in tensors.items() if k.startswith("loss.")}
     optim_state = None
     if "optim_groups" in meta:
         info = json.loads(meta["optim_groups"])
@@ -122,19 +128,27 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         config=json.loads(meta["config"]),
         epoch=int(meta["epoch"]),
         extra=json.loads(meta.get("extra", "{}")),
+        loss_state=loss_state,
     )
 
 
 def load_model_state(model: torch.nn.Module, ckpt: Checkpoint, path: str | Path) -> None:
     """Load weights into `model`; a mismatch (other architecture) is a LatentAtlasError naming the first key."""
-    own = model.state_dict()
-    missing = [k for k in own if k not in ckpt.model_state]
-    unexpected = [k for k in ckpt.model_state if k not in own]
-    bad = [k for k in own if k in ckpt.model_state and own[k].shape != ckpt.model_state[k].shape]
+    _load_state(model, ckpt.model_state, path, "the config the checkpoint was trained with")
+
+
+def load_loss_state(loss_module: torch.nn.Module | None, ckpt: Checkpoint, path: str | Path) -> None:
+    """Load the state of a loss that owns parameters (checkpoints of losses without any hold none)."""
+    if loss_module is not None:
+        _load_state(loss_module, ckpt.loss_state, path, "the loss (loss.*) the checkpoint was trained with")
+
+
+def _load_state(module: torch.nn.Module, state: dict[str, torch.Tensor], path: str | Path, fix: str) -> None:
+    own = module.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    bad = [k for k in own if k in state and own[k].shape != state[k].shape]
     if missing or unexpected or bad:
         key = (missing or unexpected or bad)[0]
-        raise LatentAtlasError(
-            f"checkpoint {str(path)!r} does not fit this model (first mismatch: {key!r}); "
-            "use the config the checkpoint was trained with"
-        )
-    model.load_state_dict(ckpt.model_state)
+        raise LatentAtlasError(f"checkpoint {str(path)!r} does not fit this model (first mismatch: {key!r}); use {fix}")
+    module.load_state_dict(state)

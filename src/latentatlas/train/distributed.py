@@ -15,8 +15,6 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-from latentatlas.errors import ConfigError
-
 
 @dataclass
 class DistInfo:
@@ -50,31 +48,6 @@ def init_distributed(device: torch.device) -> tuple[DistInfo, torch.device]:
     return info, device
 
 
-def check_supported(info: DistInfo, config) -> None:
-    """Combinations that multi-process training refuses, with the alternative."""
-    koleo = config.loss.koleo
-    if info.enabled and koleo.weight > 0 and koleo.scope == "effective":
-        raise ConfigError(
-            "loss.koleo.scope: 'effective' is for one process with gradient accumulation; with torchrun use "
-            "scope=global (KoLeo over every process's embeddings)"
-        )
-    check_batch_split(info, config)
-
-
-def check_batch_split(info: DistInfo, config) -> None:
-    """Each process must get whole, equal micro-batches, or the mean over them is not the large batch's mean."""
-    if not info.enabled or config.data.kind != "images":
-        return
-    t = config.train
-    rows = t.batch_size if config.data.images.triplets == "seed" else t.classes_per_batch
-    what = "train.batch_size" if config.data.images.triplets == "seed" else "train.classes_per_batch"
-    if rows % (info.world * t.accumulation):
-        raise ConfigError(
-            f"{what}={rows} does not split into {info.world} processes x {t.accumulation} micro-batches; "
-            "pick a multiple of their product"
-        )
-
-
 def broadcast_object(obj, info: DistInfo):
     """Rank 0's `obj` on every rank (e.g. the run directory it created)."""
     if not info.enabled:
@@ -97,6 +70,16 @@ def wrap_model(model: torch.nn.Module, info: DistInfo, device: torch.device) -> 
         return model
     ids = [device.index] if device.type == "cuda" else None
     return torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
+
+
+def average_gradients(params: list[torch.nn.Parameter], info: DistInfo) -> None:
+    """Average the gradients of parameters that DDP does not own (a loss's proxies) over the processes."""
+    if not info.enabled:
+        return
+    for p in params:
+        if p.grad is not None:
+            dist.all_reduce(p.grad)
+            p.grad /= info.world
 
 
 def shutdown(info: DistInfo) -> None:

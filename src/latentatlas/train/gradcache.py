@@ -1,4 +1,4 @@
-"""Exact losses over the effective batch under gradient accumulation (GradCache) and across processes.
+"""Exact gradients of a loss over the whole effective batch under gradient accumulation (GradCache).
 
 Plain accumulation computes each loss term per micro-batch, so a batch-level term such as KoLeo only sees
 the micro-batch's neighbours (seed part 3: KoLeo per micro-batch of 48 vectors instead of 192).
@@ -24,12 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-import torch.distributed as dist
 from torch import nn
 
-from latentatlas.errors import ConfigError, DataError
-from latentatlas.losses.koleo import koleo_loss
-from latentatlas.losses.triplet import TripletLoss
+from latentatlas.errors import DataError
 
 logger = logging.getLogger("latentatlas")
 
@@ -110,49 +107,3 @@ def accumulate_gradients(
             _replay(state)
             model(inputs).backward(grad)
     return GradCacheResult(float(loss.detach()), stats)
-
-
-def triplet_koleo_objective(triplet: TripletLoss, koleo_weight: float = 0.1, koleo_scope: str = "effective") -> LossFn:
-    """Seed objective `L_triplet + lambda * L_KoLeo` as a GradCache `loss_fn`.
-
-    The triplet term is computed per micro-batch and averaged over the K micro-batches (what plain
-    accumulation with `loss / K` gives). The KoLeo term uses `koleo_scope`: `effective` (all N embeddings
-    together, the exact large-batch value) or `micro` (mean of per-micro-batch KoLeo, the seed's part 3).
-    Targets are labels `(b_k,)` for mined triplets, or anything (ignored) for fixed triplets `(3T_k, D)`.
-    """
-    if koleo_scope not in ("effective", "micro"):
-        raise ConfigError(f"koleo_scope: unknown value {koleo_scope!r}; use 'effective' or 'micro'")
-
-    def loss_fn(embeddings: torch.Tensor, targets: list, sizes: list) -> tuple[torch.Tensor, dict]:
-        parts = embeddings.split(sizes)
-        labelled = triplet.mining != "none"
-        results = [triplet(part, target if labelled else None) for part, target in zip(parts, targets)]
-        # each micro-batch's mean weighted by its share of the rows: the large batch's mean, even when the last
-        # micro-batch is smaller (equal sizes give the plain mean over micro-batches)
-        weights = torch.tensor(sizes, dtype=embeddings.dtype, device=embeddings.device) / sum(sizes)
-        loss_triplet = (torch.stack([r[0] for r in results]) * weights).sum()
-        if koleo_scope == "effective":
-            loss_koleo = koleo_loss(embeddings)
-        else:
-            loss_koleo = torch.stack([koleo_loss(part) for part in parts]).mean()
-        stats = {"triplet": float(loss_triplet.detach()), "koleo": float(loss_koleo.detach())}
-        return loss_triplet + koleo_weight * loss_koleo, stats
-
-    return loss_fn
-
-
-def all_gather_with_grad(x: torch.Tensor) -> torch.Tensor:
-    """Concatenate `x: (b, D)` from every process along dim 0 -> `(world * b, D)`, keeping the local graph.
-
-    The other processes' rows arrive without gradient; the local rows are `x` itself, so each process
-    gets d(loss)/d(x_local) of the global loss it computes. Every process computes the same global loss, so
-    summing the parameter gradients over processes (not averaging) gives the single-process large-batch
-    gradient; with DistributedDataParallel, which averages, multiply that loss by the world size.
-    Identity when torch.distributed is not initialized or has one process. All ranks need the same b.
-    """
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
-        return x
-    gathered = [torch.empty_like(x) for _ in range(dist.get_world_size())]
-    dist.all_gather(gathered, x.detach().contiguous())
-    gathered[dist.get_rank()] = x
-    return torch.cat(gathered)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 from latentatlas.errors import LatentAtlasError
+from latentatlas.jsonio import read_jsonl, write_text_atomic
 
 
 def _safe_name(name: str) -> str:
@@ -44,45 +43,8 @@ def new_run_dir(root: str | Path = "runs", name: str = "run", path: str | Path |
     raise LatentAtlasError(f"could not create a run directory under {str(root)!r}; remove old runs or pick --run-dir")
 
 
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
-        return _json_safe(value.item())
-    if hasattr(value, "tolist"):
-        return _json_safe(value.tolist())
-    return value
-
-
-def write_json(path: str | Path, data: Any) -> None:
-    """Write JSON atomically (temporary file, then rename); non-finite floats become null."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(_json_safe(data), indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def append_jsonl(path: str | Path, row: dict[str, Any]) -> None:
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(_json_safe(row)) + "\n")
-
-
-def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
-    path = Path(path)
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
 def truncate_metrics(path: str | Path, last_epoch: int) -> list[dict[str, Any]]:
     """Keep the rows of epochs <= `last_epoch` (those a checkpoint covers) and return them."""
     rows = [r for r in read_jsonl(path) if r.get("epoch", 0) <= last_epoch]
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, "".join(json.dumps(r) + "\n" for r in rows))
     return rows

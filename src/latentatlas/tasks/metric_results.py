@@ -7,9 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
+from latentatlas.analysis.analyze import analyze
 from latentatlas.report import html
-from latentatlas.report.shapes_report import plot_training_curves
+from latentatlas.report.analysis_report import save_analysis
+from latentatlas.report.training_curves import plot_training_curves
+
+__all__ = ["SUMMARY_KEYS", "summary_numbers", "write_test_analysis"]
 
 log = logging.getLogger("latentatlas")
 
@@ -43,15 +48,13 @@ def summary_numbers(numbers: dict[str, Any], prefix: str = "test") -> dict[str, 
 
 def write_test_analysis(task, run_dir: Path, history: list[dict[str, Any]]) -> dict[str, Any]:
     """Writes `embeddings/test.npz`, `analysis/` (analysis.json, figures, report) and `report.html`."""
-    from latentatlas.analysis.result import analyze
-
     emb, labels, triplets = task.test_embeddings()
     names = task.data.images.class_names
     out = run_dir / "embeddings"
     out.mkdir(exist_ok=True)
     np.savez(out / "test.npz", embeddings=emb.numpy(), labels=labels, class_names=np.array(names))
     analysis = analyze(emb, labels, class_names=names, metric="cosine", triplets=triplets)
-    analysis.save(run_dir / "analysis", force=True)
+    save_analysis(analysis, run_dir / "analysis", force=True)
     summary = summary_numbers(analysis.to_dict())
     summary["n_test"] = int(len(labels))
     summary["triplet_leak_images"] = int(task.data.leak)
@@ -76,6 +79,4 @@ def _write_report(run_dir: Path, config, history: list[dict[str, Any]], summary:
 
 
 def _yaml(config) -> str:
-    import yaml
-
     return yaml.safe_dump(config.to_dict(), sort_keys=False)

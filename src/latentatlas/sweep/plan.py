@@ -1,25 +1,15 @@
-"""Sweeps: a grid of config values x seeds x folds, run one after another into one resumable directory.
+"""The plan of a sweep: a grid of config values x seeds x folds, each run's resolved and validated config.
 
-```
-plan = plan_sweep("configs/shapes-vae.yaml", {"loss.beta": [0.5, 1, 2]}, seeds=3, folds=None, overrides=[])
-run_sweep(plan, "runs/sweep-beta")     # runs/sweep-beta/sweep.json + runs/sweep-beta/runs/<name>/
-```
-
-Seeds: an int `n` means the config's own seed plus 0..n-1 (so `seeds=1` reproduces a plain `latentatlas train`);
-a list is used as given. Folds: `k` adds `data.images.folds=k data.images.fold=i` for i in 0..k-1. Seeds and folds
-vary slowest, so an interrupted sweep has already tried every grid combination once. Layout and resume rules:
-docs/sweeps.md.
+Seeds: an int `n` means the config's own seed plus 0..n-1; a list is used as given. Folds: `k` adds
+`data.images.folds=k data.images.fold=i` for i in 0..k-1. Seeds and folds vary slowest, so an interrupted sweep
+has already tried every grid combination once (see `latentatlas.sweep` and docs/sweeps.md).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
-import logging
 import re
-import shutil
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import product
@@ -28,13 +18,9 @@ from typing import Any, overload
 
 from latentatlas.config import Config, config_from_dict, load_config, parse_override
 from latentatlas.errors import ConfigError, LatentAtlasError
-from latentatlas.train.loop import train
-from latentatlas.train.rundir import write_json
+from latentatlas.sweep.record import FORMAT, SWEEP_FILE, read_sweep_record
 
-log = logging.getLogger("latentatlas")
-
-SWEEP_FILE = "sweep.json"
-FORMAT = 1
+__all__ = ["SweepPlan", "SweepRun", "load_sweep_plan", "plain", "plan_sweep"]
 _RESERVED = {  # keys the sweep sets itself -> the option that sets them
     "seed": "--seeds",
     "data.images.folds": "--folds",
@@ -80,7 +66,7 @@ class SweepPlan(Sequence[SweepRun]):
     def identity(self) -> dict[str, Any]:
         """What a sweep directory is bound to: base config, grid (values in any order) and folds; seeds may grow."""
         grid = {k: sorted(json.dumps(v) for v in values) for k, values in self.grid.items()}
-        return {"base_config": _plain(self.base_config.to_dict()), "grid": grid, "folds": self.folds}
+        return {"base_config": plain(self.base_config.to_dict()), "grid": grid, "folds": self.folds}
 
     def record(self) -> dict[str, Any]:
         """The plan as plain JSON data (sweep.json without the run statuses)."""
@@ -96,7 +82,7 @@ class SweepPlan(Sequence[SweepRun]):
         }
 
 
-def _plain(data: Any) -> Any:
+def plain(data: Any) -> Any:
     return json.loads(json.dumps(data, default=str))
 
 
@@ -147,7 +133,7 @@ def _check_grid(grid: Mapping[str, Sequence[Any]], overrides: Sequence[str]) -> 
             raise ConfigError(f"grid key {key}: needs a non-empty list of values, got {values!r}")
         if len({json.dumps(v, sort_keys=True) for v in values}) != len(values):
             raise ConfigError(f"grid key {key}: repeated value in {list(values)!r}; list each value once")
-        out[key] = _plain(list(values))
+        out[key] = plain(list(values))
     return out
 
 
@@ -214,152 +200,3 @@ def load_sweep_plan(sweep_dir: str | Path) -> SweepPlan:
                       record.get("overrides", []))  # fmt: skip
     except (KeyError, TypeError) as exc:
         raise LatentAtlasError(f"{Path(sweep_dir) / SWEEP_FILE}: missing or bad field {exc}; rerun the sweep") from None
-
-
-def read_sweep_record(sweep_dir: str | Path) -> dict[str, Any]:
-    """The contents of `sweep_dir/sweep.json`, or LatentAtlasError if it is missing or unreadable."""
-    path = Path(sweep_dir) / SWEEP_FILE
-    if not path.is_file():
-        raise LatentAtlasError(f"{sweep_dir}: no {SWEEP_FILE}, so not a sweep directory; pass the --out of a sweep")
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise LatentAtlasError(f"{path}: not valid JSON; restore it or start the sweep in another --out") from None
-    if not isinstance(record, dict):
-        raise LatentAtlasError(f"{path}: expected a JSON object; restore it or start the sweep in another --out")
-    return record
-
-
-def run_state(run_dir: Path) -> str:
-    """`done` (summary.json), `resume` (a last checkpoint, no summary) or `new` (nothing usable)."""
-    if (run_dir / "summary.json").is_file():
-        return "done"
-    if (run_dir / "checkpoints" / "last.safetensors").is_file():
-        return "resume"
-    return "new"
-
-
-def check_sweep_dir(plan: SweepPlan, out_dir: str | Path) -> dict[str, Any] | None:
-    """Refuse a directory that holds something else than this sweep; returns its previous sweep.json, if any."""
-    out = Path(out_dir)
-    if not out.exists():
-        return None
-    if not out.is_dir():
-        raise LatentAtlasError(f"{out}: is a file, not a sweep directory; use another --out")
-    if not (out / SWEEP_FILE).exists():
-        if any(out.iterdir()):
-            raise LatentAtlasError(f"sweep directory {out} exists and holds no {SWEEP_FILE}; use another --out")
-        return None
-    old = read_sweep_record(out)
-    new = plan.identity()
-    before = {
-        "base_config": _plain(old.get("base_config")),
-        "grid": {k: sorted(json.dumps(v) for v in vs) for k, vs in (old.get("grid") or {}).items()},
-        "folds": old.get("folds"),
-    }
-    if before != new:
-        what = [k for k in new if before[k] != new[k]]
-        raise LatentAtlasError(
-            f"sweep directory {out} was made for config {old.get('config_path')} with another "
-            f"{' and '.join(w.replace('_', ' ') for w in what)}; use another --out"
-        )
-    return old
-
-
-@dataclass
-class SweepOutcome:
-    """What `run_sweep` did: the sweep directory and one status dict per run (as in sweep.json)."""
-
-    out_dir: Path
-    runs: list[dict[str, Any]]
-
-    @property
-    def failed(self) -> list[str]:
-        return [r["name"] for r in self.runs if r["status"] == "failed"]
-
-
-def _now() -> str:
-    return dt.datetime.now().isoformat(timespec="seconds")
-
-
-def _save(out: Path, plan: SweepPlan, runs: list[dict[str, Any]], created: str) -> None:
-    write_json(out / SWEEP_FILE, {**plan.record(), "created": created, "updated": _now(), "runs": runs})
-
-
-def run_sweep(plan: SweepPlan, out_dir: str | Path, progress: bool | None = None) -> SweepOutcome:
-    """Run every run of `plan` in turn into `out_dir/runs/<name>/`, skipping finished ones and resuming others.
-
-    A run whose `summary.json` exists is skipped; one with `checkpoints/last.safetensors` but no summary continues
-    from it; any other leftover folder is removed and the run starts again. A run that raises is recorded as
-    `failed` (with its error) in sweep.json and the sweep goes on. `progress` shows or hides each run's bar.
-
-    Raises:
-        LatentAtlasError: `out_dir` holds another sweep or other files (nothing is then touched).
-    """
-    out = Path(out_dir)
-    old = check_sweep_dir(plan, out)
-    created = (old or {}).get("created") or _now()
-    (out / "runs").mkdir(parents=True, exist_ok=True)
-    runs = [
-        {"name": r.name, "dir": f"runs/{r.name}", "params": r.params, "overrides": r.overrides, "status": "pending"}
-        for r in plan
-    ]
-    before = {r.get("name"): r for r in (old or {}).get("runs", []) if isinstance(r, dict)}
-    for entry in runs:
-        if run_state(out / entry["dir"]) == "done":  # keep when and how long it ran the first time
-            kept = {
-                k: before[entry["name"]][k]
-                for k in ("started", "finished", "seconds")
-                if k in before.get(entry["name"], {})
-            }
-            entry.update(status="done", **kept)
-    _save(out, plan, runs, created)
-    for i, (run, entry) in enumerate(zip(plan, runs)):
-        run_dir = out / entry["dir"]
-        state = run_state(run_dir)
-        head = f"[{i + 1}/{len(plan)}] {run.name}"
-        if state == "done":
-            log.info("%s: finished before, skipped", head)
-            continue
-        log.info("%s%s", head, ": resuming from its last checkpoint" if state == "resume" else "")
-        if state == "new" and (run_dir.exists() or run_dir.is_symlink()):
-            # a run killed before its first checkpoint: nothing worth keeping
-            shutil.rmtree(run_dir) if run_dir.is_dir() and not run_dir.is_symlink() else run_dir.unlink()
-        entry.update(status="running", started=_now(), error=None)
-        _save(out, plan, runs, created)
-        t0 = time.monotonic()
-        try:
-            if state == "resume":
-                train(None, resume=run_dir, progress=progress)
-            else:
-                train(run.config, run_dir=run_dir, progress=progress)
-            entry["status"] = "done"
-        except Exception as exc:  # one broken run must not cost the rest of a long sweep
-            entry.update(status="failed", error=f"{type(exc).__name__}: {exc}".splitlines()[0])
-            if isinstance(exc, LatentAtlasError):
-                log.error("%s failed: %s", head, exc)
-            else:
-                log.exception("%s failed", head)
-        except BaseException:
-            entry["status"] = "interrupted"
-            _save(out, plan, runs, created)
-            raise
-        entry.update(seconds=round(time.monotonic() - t0, 3), finished=_now())
-        _save(out, plan, runs, created)
-    outcome = SweepOutcome(out, runs)
-    done = sum(r["status"] == "done" for r in runs)
-    log.info("sweep %s: %d of %d runs finished, %d failed", out, done, len(runs), len(outcome.failed))
-    return outcome
-
-
-__all__ = [
-    "SweepOutcome",
-    "SweepPlan",
-    "SweepRun",
-    "check_sweep_dir",
-    "load_sweep_plan",
-    "plan_sweep",
-    "read_sweep_record",
-    "run_state",
-    "run_sweep",
-]

@@ -8,9 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from latentatlas.analysis.latent import decode_latents, encode_dataset, silhouette
-from latentatlas.analysis.morph import lerp
-from latentatlas.data.shapes import FAMILIES
+from latentatlas.data.shapes_config import FAMILIES
+from latentatlas.latentmaps.codec import decode_latents, encode_dataset
+from latentatlas.latentmaps.morph import lerp
+from latentatlas.latentmaps.units import silhouette
 
 PATH = ("cylinder", "capsule", "sphere")
 

@@ -1,4 +1,4 @@
-"""Embeddings from a trained run: rebuild its model from a checkpoint, then embed a dataset or the run's test split.
+"""Running a trained model on data: rebuild a run's model from a checkpoint, then embed images or encode figures.
 
 A run folder holds `checkpoints/{best,last}.safetensors` whose metadata carries the resolved config, so the model
 is rebuilt from the checkpoint alone. Images go through the run's own evaluation transform (normalization with the
@@ -19,10 +19,30 @@ import torch
 from tqdm.auto import tqdm
 
 from latentatlas.analysis.io import EmbeddingSet
-from latentatlas.config import AUTOENCODERS, Config, config_from_dict
+from latentatlas.config import Config, config_from_dict
+from latentatlas.data.augment import Augment
+from latentatlas.data.images import load_image_dataset
+from latentatlas.data.shapes import generate
+from latentatlas.data.shapes_config import FAMILIES, ORIENTATIONS
+from latentatlas.device import resolve_device
 from latentatlas.errors import DataError, LatentAtlasError
+from latentatlas.latentmaps.codec import encode_dataset
+from latentatlas.models.build import build_model
+from latentatlas.models.config import AUTOENCODERS
+from latentatlas.tasks.metric_data import load_metric_data
+from latentatlas.tasks.shapes_data import VAL_SEED_OFFSET
+from latentatlas.train.checkpoint import load_checkpoint, load_model_state
 
-__all__ = ["checkpoint_path", "embed_dataset", "embed_images", "embed_run", "load_run_model", "run_image_shape"]
+__all__ = [
+    "checkpoint_path",
+    "embed_dataset",
+    "embed_images",
+    "embed_run",
+    "encode_figures",
+    "eval_transform",
+    "load_run_model",
+    "run_image_shape",
+]
 
 log = logging.getLogger("latentatlas")
 
@@ -60,76 +80,56 @@ def load_run_model(
     Returns:
         (model in eval mode, the run's Config).
     """
-    from latentatlas.train.checkpoint import load_checkpoint, load_model_state
-    from latentatlas.train.runtime import resolve_device
-
     path = checkpoint_path(run_dir, checkpoint)
     ckpt = load_checkpoint(path)
     config = config_from_dict(ckpt.config)
-    m = config.model
-    if m.kind in AUTOENCODERS:
-        from latentatlas.models.autoencoder import build_autoencoder
-
-        model = build_autoencoder(m.kind, m.latent_dim, m.widths, config.data.shapes.size)
-    else:
-        from latentatlas.models.embedder import embedder_from_config
-
-        # No `pretrained`: the checkpoint holds every weight, and re-reading ImageNet weights could download.
-        model = embedder_from_config(m)
+    # No `pretrained`: the checkpoint holds every weight, and re-reading ImageNet weights could download.
+    model = build_model(config.model, image_size=config.data.shapes.size)
     load_model_state(model, ckpt, path)
-    model = model.to(resolve_device(str(device)) if device is not None else torch.device("cpu"))
-    if m.channels_last:
-        model = model.to(memory_format=torch.channels_last)
+    model = model.to(resolve_device(device))
     return model.eval(), config
 
 
-def _model_device(model: torch.nn.Module) -> torch.device:
-    return next(model.parameters()).device
+def eval_transform(config: Config) -> Augment:
+    """The evaluation transform of a run: normalize only (the seed's validation transform), no crop or flip."""
+    return Augment(size=None, padding=0, channels_last=config.model.channels_last, train=False)
 
 
-def _batches(n: int, batch_size: int, desc: str, progress: bool):
-    """Start offsets of batches, with a progress bar (shown on a terminal only) counting images."""
+def _check_batch_size(batch_size: int) -> None:
     if batch_size < 1:
         raise LatentAtlasError(f"batch size must be >= 1, got {batch_size}; pass e.g. --batch-size 512")
-    bar = tqdm(total=n, desc=desc, unit="img", disable=None if progress else True, leave=False)
-    for start in range(0, n, batch_size):
-        yield start
-        bar.update(min(batch_size, n - start))
-    bar.close()
 
 
+@torch.no_grad()
 def embed_images(
-    model: torch.nn.Module, config: Config, images: torch.Tensor, batch_size: int = 512, progress: bool = True
-) -> np.ndarray:
-    """Embed uint8 images (N, C, H, W) with the run's evaluation transform -> (N, D) float32, unit-norm rows."""
-    from latentatlas.tasks.metric import embed_images as embed
-    from latentatlas.tasks.metric import eval_transform
+    model: torch.nn.Module, images: torch.Tensor, transform: Augment, batch_size: int = 512, progress: bool = False
+) -> torch.Tensor:
+    """Embed uint8 images (N, C, H, W) in batches with `transform` -> (N, D) float32 on CPU (unit-norm rows)."""
+    _check_batch_size(batch_size)
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    out = []
+    with tqdm(total=len(images), desc="embedding", unit="img", disable=None if progress else True, leave=False) as bar:
+        for start in range(0, len(images), batch_size):
+            batch = images[start : start + batch_size].to(device)
+            out.append(model(transform(batch)).float().cpu())
+            bar.update(len(batch))
+    model.train(was_training)
+    return torch.cat(out) if out else torch.empty(0, 0)
 
-    return embed(model, images, eval_transform(config), batch_size, progress).numpy()
 
-
-@torch.inference_mode()
 def encode_figures(
     model: torch.nn.Module, config: Config, figures: np.ndarray, batch_size: int = 512, progress: bool = True
 ) -> np.ndarray:
-    """Encoder means of binary figures (N, S, S) bool -> (N, L) float32."""
-    from latentatlas.tasks.shapes import to_tensor
-
-    was_training = model.training
-    model.eval()
-    device = _model_device(model)
-    out = [
-        model.encode(to_tensor(figures[s : s + batch_size], device, config.model.channels_last))[0].float().cpu()
-        for s in _batches(len(figures), batch_size, "encoding", progress)
-    ]
-    model.train(was_training)
-    return torch.cat(out).numpy()
+    """Encoder means of binary figures (N, S, S) bool -> (N, L) float32, in the run's memory format."""
+    _check_batch_size(batch_size)
+    mu, _ = encode_dataset(model, figures, batch_size, channels_last=config.model.channels_last, progress=progress)
+    return mu
 
 
 def run_image_shape(config: Config) -> tuple[int, int, int] | None:
     """(C, H, W) of the images a run trained on, or None when its dataset is no longer where the config says."""
-    from latentatlas.data.images import load_image_dataset
-
     im = config.data.images
     path = Path(im.path).expanduser()
     if im.path.lower() in ("cifar10", "cifar-10") or (path.is_dir() and any(path.rglob("data_batch_1.bin"))):
@@ -168,16 +168,13 @@ def embed_dataset(
     Returns:
         EmbeddingSet: embeddings (N, D) float32, labels (N,) int64 in dataset order, the dataset's class names.
     """
-    from latentatlas.data.images import load_image_dataset
-    from latentatlas.train.runtime import resolve_device
-
     if config.model.kind in AUTOENCODERS:
         raise LatentAtlasError(
             f"this is a {config.model.kind} run on generated figures, not an image embedder; use "
             "`latentatlas analyze RUN_DIR` (or `latentatlas embed RUN_DIR` without --data) for its latent means"
         )
     if device is not None:
-        model = model.to(resolve_device(str(device)))
+        model = model.to(resolve_device(device))
     data = load_image_dataset(data_path, data_dir=data_dir, split=split)
     shape, wanted = tuple(data.images.shape[1:]), run_image_shape(config)
     if wanted is None:
@@ -191,16 +188,13 @@ def embed_dataset(
             f"{data_path}: images are {shape[1]}x{shape[2]} with {shape[0]} channels but the run was trained on "
             f"{wanted[1]}x{wanted[2]} with {wanted[0]}; resize the images to {wanted[1]}x{wanted[2]} first"
         )
-    emb = embed_images(model, config, data.images, batch_size, progress)
+    emb = embed_images(model, data.images, eval_transform(config), batch_size, progress).numpy()
     labels, names = _present_classes(data.labels.numpy(), list(data.class_names))
     return EmbeddingSet(emb, labels, names, str(data_path))
 
 
 def _shapes_split(config: Config) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The run's validation figures, regenerated from its seed, with type (and family) labels."""
-    from latentatlas.data.shapes import FAMILIES, ORIENTATIONS, generate
-    from latentatlas.tasks.shapes import VAL_SEED_OFFSET
-
     figures, factors = generate(config.data.shapes, config.data.n_val, seed=config.seed + VAL_SEED_OFFSET)
     kinds = [f"type {ORIENTATIONS[int(o)]}" for o in factors["orientation"]]
     if len(set(config.data.shapes.family)) > 1:
@@ -230,11 +224,9 @@ def embed_run(
         figures, labels, names = _shapes_split(config)
         emb = encode_figures(model, config, figures, batch_size, progress)
         return EmbeddingSet(emb, labels, names, f"{source}:validation figures")
-    from latentatlas.tasks.metric_data import load_metric_data
-
     data = load_metric_data(config)
     idx = torch.as_tensor(data.test_idx)
-    emb = embed_images(model, config, data.images.images[idx], batch_size, progress)
+    emb = embed_images(model, data.images.images[idx], eval_transform(config), batch_size, progress).numpy()
     labels, names = _present_classes(data.labels_np[data.test_idx], list(data.images.class_names))
     log.info("embedded the %d test images of %s", len(labels), run_dir)
     return EmbeddingSet(emb, labels, names, f"{source}:test split")

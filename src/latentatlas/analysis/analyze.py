@@ -1,27 +1,32 @@
-"""`analyze`: every geometry number of labelled embeddings, in one `Analysis` to save, print or show.
+"""`analyze`: every geometry number of labelled embeddings, kept together in one `Analysis`.
 
 The numbers come from the math modules (`distances`, `ellipses`, `retrieval`, `spread`, `pairs`); this module
 validates the inputs, runs them with one set of options, and keeps the results together with what is needed to
-draw them (the 2-D PCA coordinates and the class codes).
+draw them (the 2-D PCA coordinates and the class codes). Drawing and saving are the report layer's
+(`latentatlas.report.analysis_report`); `latentatlas.analyze` returns an `Analysis` that can `.save()` itself.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from latentatlas.analysis.io import encode_labels, output_dir, validate_embeddings
+from latentatlas.analysis.distances import class_distance_matrix
+from latentatlas.analysis.ellipses import coverage_ellipses, pca_2d
+from latentatlas.analysis.inputs import METRICS, validate_embeddings
+from latentatlas.analysis.labels import encode_labels
+from latentatlas.analysis.pairs import pair_metrics
+from latentatlas.analysis.retrieval import retrieval_metrics
+from latentatlas.analysis.spread import spread_metrics
+from latentatlas.device import resolve_device
 from latentatlas.errors import ConfigError, DataError
+from latentatlas.jsonio import to_jsonable
 
-__all__ = ["METRICS", "Analysis", "analyze", "resolve_device", "to_jsonable"]
+__all__ = ["Analysis", "analyze"]
 
-METRICS = ("cosine", "euclidean", "sqeuclidean")
 RETRIEVAL_K = (1, 5, 10)
 
 
@@ -79,36 +84,6 @@ class Analysis:
             }
         )
 
-    def save(self, path: str | Path, force: bool = False, projector: bool = False) -> Path:
-        """Write `analysis.json`, `figures/*.png`, `report.html` (and `projector/` if asked) into `path`.
-
-        Refuses a non-empty folder unless `force`; writes into a temporary sibling folder renamed at the end,
-        so `path` never holds a half-written result.
-        """
-        from latentatlas.analysis.projector import write_projector_files
-        from latentatlas.report.analysis_report import write_figures, write_report
-
-        with output_dir(path, force) as tmp:
-            text = json.dumps(self.to_dict(), indent=2, allow_nan=False)
-            (tmp / "analysis.json").write_text(text + "\n", encoding="utf-8")
-            figures = write_figures(self, tmp / "figures")
-            write_report(self, tmp / "report.html", figures)
-            if projector:
-                (tmp / "projector").mkdir()
-                write_projector_files(tmp / "projector", self.embeddings, self.labels, self.class_names)
-        return Path(path)
-
-    def summary_text(self) -> str:
-        """A few lines for the terminal."""
-        from latentatlas.report.analysis_report import summary_lines
-
-        return "\n".join(summary_lines(self))
-
-    def _repr_html_(self) -> str:
-        from latentatlas.report.analysis_report import notebook_html
-
-        return notebook_html(self)
-
 
 def analyze(
     embeddings: np.ndarray | torch.Tensor,
@@ -132,12 +107,6 @@ def analyze(
         triplets: (T, 3) int indices (anchor, positive, negative) into `embeddings`, for pair metrics.
         device: "auto", "cpu", "cuda" or None (cpu) for the pairwise distance computations.
     """
-    from latentatlas.analysis.distances import class_distance_matrix
-    from latentatlas.analysis.ellipses import coverage_ellipses, pca_2d
-    from latentatlas.analysis.pairs import pair_metrics
-    from latentatlas.analysis.retrieval import retrieval_metrics
-    from latentatlas.analysis.spread import spread_metrics
-
     if metric not in METRICS:
         raise ConfigError(f"metric {metric!r} is unknown; use one of {', '.join(METRICS)}")
     if not 0.0 < float(coverage) < 1.0:
@@ -190,36 +159,3 @@ def _check_triplets(triplets: object, n: int) -> torch.Tensor | None:
         raise DataError(f"triplet index {int(t.max() if t.max() >= n else t.min())} is outside [0, {n}); "
                         "give row indices into the embeddings")  # fmt: skip
     return torch.from_numpy(t.astype(np.int64))
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """None or "cpu" -> cpu; "auto" -> cuda when available; "cuda" must be available."""
-    if device is None or str(device) == "cpu":
-        return torch.device("cpu")
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"device {device!r} asked but CUDA is not available; use --device cpu or auto")
-    try:
-        return torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ConfigError(f"device {device!r} is unknown; use auto, cpu or cuda") from None
-
-
-def to_jsonable(value: Any) -> Any:
-    """Turn tensors, arrays, numpy scalars, tuples and `to_dict` objects into JSON types; NaN -> None."""
-    if hasattr(value, "to_dict") and not isinstance(value, dict):
-        return to_jsonable(value.to_dict())
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().numpy()
-    if isinstance(value, np.ndarray | np.generic):
-        value = value.tolist()
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)

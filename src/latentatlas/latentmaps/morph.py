@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from latentatlas.errors import ConfigError
+from latentatlas.latentmaps.codec import decode_latents, encode_dataset
 
 MODES = ("lerp", "slerp")
 # Below this sine of the angle between z0 and z1, slerp's weights sin(t w) / sin(w) lose precision: use lerp.
@@ -90,8 +91,6 @@ def interpolate(z0: Any, z1: Any, steps: int, mode: str = "lerp") -> np.ndarray:
 
 def morph_latents(model: torch.nn.Module, z0: Any, z1: Any, steps: int = 10, mode: str = "lerp") -> np.ndarray:
     """Decode the path between two latent codes: z0, z1 (L,) -> frames (T, S, S) float32 probabilities."""
-    from latentatlas.analysis.latent import decode_latents  # latent.py builds on this module
-
     return decode_latents(model, interpolate(z0, z1, steps, mode))
 
 
@@ -104,8 +103,6 @@ def morph(model: torch.nn.Module, x0: Any, x1: Any, steps: int = 10, mode: str =
     Returns:
         frames: (T, S, S) float32 probabilities; frame 0 and T-1 are the reconstructions of x0 and x1.
     """
-    from latentatlas.analysis.latent import encode_dataset
-
     mu, _ = encode_dataset(model, np.stack([np.asarray(x0), np.asarray(x1)]))
     return morph_latents(model, mu[0], mu[1], steps, mode)
 

@@ -11,13 +11,13 @@ the 32x32 grid after a single stem convolution.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from latentatlas.errors import ConfigError
+from latentatlas.models.pooled import PooledEmbedder
 
 NORMS = ("batch", "group", "none")
 
@@ -63,29 +63,6 @@ class BasicBlock(nn.Module):
         return F.relu(x + self.norm2(self.conv2(self.conv1(x))))
 
 
-class PooledEmbedder(nn.Module):
-    """Base of the embedders: `features` -> global average pool -> Linear -> L2 normalization.
-
-    Subclasses build `self.features` and call `attach_head(width, embedding_dim, channels_last)`.
-    Shapes: `forward(x: (B, 3, H, W) float32) -> (B, D) float32` with unit-norm rows.
-    """
-
-    features: nn.Module
-
-    def attach_head(self, width: int, embedding_dim: int, channels_last: bool) -> None:
-        self.head = nn.Linear(width, embedding_dim)
-        self.embedding_dim = embedding_dim
-        self.channels_last = channels_last
-        if channels_last:
-            self.to(memory_format=torch.channels_last)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        h = self.features(x).mean(dim=(2, 3))  # (B, C) global average pool
-        return F.normalize(self.head(h), dim=1)
-
-
 class ConvEmbedder(PooledEmbedder):
     """Residual CNN embedder for 32x32 RGB images.
 
@@ -124,55 +101,3 @@ class ConvEmbedder(PooledEmbedder):
             c_in = width
         self.features = nn.Sequential(*layers)
         self.attach_head(c_in, embedding_dim, channels_last)
-
-
-def build_embedder(
-    kind: str,
-    embedding_dim: int = 128,
-    pretrained: str | None = None,
-    norm: str = "batch",
-    widths: Sequence[int] = (64, 128, 256),
-    stem_width: int = 32,
-    blocks: int = 1,
-    channels_last: bool = True,
-) -> nn.Module:
-    """Build an embedder by name.
-
-    Args:
-        kind: `cnn` (`ConvEmbedder`) or `vgg11` (`latentatlas.models.vgg.VGG11Embedder`).
-        embedding_dim: output size D (>= 1).
-        pretrained: for `vgg11` only, a local `.pth`/`.safetensors` file or URL of ImageNet VGG11 weights.
-        norm: `batch`, `group` or `none` for `cnn`; `vgg11` has no normalization layers and requires `batch`
-            (the default, meaning "as published") or `none`.
-        widths, stem_width, blocks: the `cnn`'s stages (see `ConvEmbedder`).
-        channels_last: channels-last weights and inputs (faster convolutions on CPU).
-    """
-    if embedding_dim < 1:
-        raise ConfigError(f"embedding_dim: must be >= 1, got {embedding_dim}; pass a positive size")
-    if kind == "cnn":
-        if pretrained is not None:
-            raise ConfigError("pretrained: the cnn embedder has no pretrained weights; use kind='vgg11' or drop it")
-        return ConvEmbedder(
-            embedding_dim, widths=widths, blocks=blocks, stem_width=stem_width, norm=norm, channels_last=channels_last
-        )
-    if kind == "vgg11":
-        from latentatlas.models.vgg import VGG11Embedder, load_vgg11_imagenet
-
-        if norm == "group":
-            raise ConfigError("norm: vgg11 has no normalization layers; use norm='batch' (default) or 'none'")
-        model = VGG11Embedder(embedding_dim, channels_last=channels_last)
-        if pretrained is not None:
-            load_vgg11_imagenet(model, pretrained)
-        return model
-    raise ConfigError(f"model.kind: unknown embedder {kind!r}; use 'cnn' or 'vgg11'")
-
-
-def embedder_from_config(model_cfg: Any, pretrained: str | None = None) -> nn.Module:
-    """The embedder a run's `model` config describes (every field), with `pretrained` weights if given.
-
-    Training passes `model_cfg.pretrained`; loading a trained run passes None, its checkpoint holds every weight.
-    """
-    m = model_cfg
-    return build_embedder(
-        m.kind, m.embedding_dim, pretrained, m.norm, m.cnn_widths, m.cnn_stem, m.cnn_blocks, m.channels_last
-    )

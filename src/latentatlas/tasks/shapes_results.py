@@ -6,11 +6,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from latentatlas.analysis.family_morph import PATH, family_morph, family_separation
-from latentatlas.analysis.latent import latent_summary
 from latentatlas.data.oracle import ValidityOracle
+from latentatlas.latentmaps.family_morph import PATH, family_morph, family_separation
+from latentatlas.latentmaps.summary import latent_summary
 from latentatlas.report.latent_figures import plot_family_morph, write_morph_gif
-from latentatlas.report.shapes_report import write_run_report
+from latentatlas.report.latent_report import write_run_report
+
+__all__ = ["write_latent_maps"]
 
 log = logging.getLogger("latentatlas")
 

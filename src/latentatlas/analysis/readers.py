@@ -1,0 +1,127 @@
+"""Low-level readers of the embedding file formats: arrays (.npy, .npz, .safetensors) and text tables (.csv/.tsv).
+
+Each returns plain arrays or raises a one-line `DataError` naming the file and the fix; `latentatlas.analysis.io`
+turns them into an `EmbeddingSet`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from safetensors import SafetensorError, safe_open
+
+from latentatlas.errors import DataError
+
+__all__ = [
+    "column_index",
+    "is_int",
+    "is_number",
+    "parse_label_strings",
+    "read_npy",
+    "read_npz",
+    "read_safetensors",
+    "read_table",
+]
+
+Arrays = tuple[np.ndarray, np.ndarray | None, list[str] | None]  # embeddings, raw labels or None, names or None
+
+
+def read_npy(path: Path) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise DataError(f"{path}: not a readable .npy array ({exc}); save it with numpy.save") from None
+
+
+def read_npz(path: Path) -> Arrays:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (ValueError, OSError) as exc:
+        raise DataError(f"{path}: not a readable .npz archive ({exc}); save it with numpy.savez") from None
+    if "embeddings" not in arrays:
+        raise DataError(f"{path}: no array named 'embeddings' (found {sorted(arrays)}); use savez(embeddings=...)")
+    names = arrays.get("class_names")
+    return arrays["embeddings"], arrays.get("labels"), None if names is None else [str(n) for n in names]
+
+
+def read_safetensors(path: Path) -> Arrays:
+    try:
+        with safe_open(str(path), framework="np") as f:
+            keys, meta = set(f.keys()), f.metadata() or {}
+            if "embeddings" not in keys:
+                raise DataError(f"{path}: no tensor named 'embeddings' (found {sorted(keys)}); rename it")
+            x = f.get_tensor("embeddings")
+            labels = f.get_tensor("labels") if "labels" in keys else None
+    except (SafetensorError, OSError) as exc:
+        raise DataError(f"{path}: not a readable .safetensors file ({exc})") from None
+    names = None
+    if "class_names" in meta:
+        try:
+            names = [str(n) for n in json.loads(meta["class_names"])]
+        except (ValueError, TypeError):
+            raise DataError(f"{path}: metadata 'class_names' is not a JSON list; write json.dumps(names)") from None
+    return x, labels, names
+
+
+def read_table(path: Path, sep: str, label_column: str | None) -> Arrays:
+    """Read a CSV/TSV of numbers; the first row is a header when any of its cells is not a number."""
+    rows = [line.rstrip("\r\n").split(sep) for line in path.read_text(encoding="utf-8").splitlines()]
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if not rows:
+        raise DataError(f"{path}: file is empty; write the embeddings into it first")
+    header = rows[0] if any(not is_number(c) for c in rows[0]) else None
+    body = rows[1:] if header is not None else rows
+    if not body:
+        raise DataError(f"{path}: only a header row, no data; add one row per embedding")
+    width = len(body[0])
+    for i, row in enumerate(body):
+        if len(row) != width:
+            line = i + 1 + (header is not None)
+            raise DataError(f"{path}: line {line} has {len(row)} columns, expected {width}; fix the row")
+    columns = [h.strip() for h in header] if header is not None else [str(i) for i in range(width)]
+    if header is not None and len(columns) != width:
+        raise DataError(f"{path}: header has {len(columns)} columns but rows have {width}; fix the header")
+    label_idx = None if label_column is None else column_index(columns, label_column, path)
+    labels = None if label_idx is None else parse_label_strings([r[label_idx].strip() for r in body])
+    keep = [j for j in range(width) if j != label_idx]
+    x = np.empty((len(body), len(keep)), dtype=np.float64)
+    for k, j in enumerate(keep):
+        try:
+            x[:, k] = [float(r[j]) for r in body]
+        except ValueError:
+            hint = f"pass --label-column {columns[j]} if it holds the labels, or drop it"
+            raise DataError(f"{path}: column {columns[j]!r} is not numeric; {hint}") from None
+    return x, labels, None
+
+
+def column_index(columns: Sequence[str], name: str, path: Path) -> int:
+    """Index of column `name` (a header name, else a 0-based or negative integer index)."""
+    if name in columns:
+        return list(columns).index(name)
+    if re.fullmatch(r"-?\d+", name) and -len(columns) <= int(name) < len(columns):
+        return int(name) % len(columns)
+    raise DataError(f"{path}: no column {name!r} (columns: {', '.join(columns)}); pass one of them")
+
+
+def parse_label_strings(values: Sequence[str]) -> np.ndarray:
+    """(N,) int64 when every value is an integer, else (N,) str."""
+    if all(is_int(v) for v in values):
+        return np.array([int(v) for v in values], dtype=np.int64)
+    return np.array(list(values), dtype=str)
+
+
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def is_int(text: str) -> bool:
+    return re.fullmatch(r"[+-]?\d+", text.strip()) is not None
