@@ -105,6 +105,21 @@ def test_koleo_effective_scope_equals_the_large_batch_and_micro_does_not(folder,
     assert max_diff(weights(big), weights(micro)) > 1e-4
 
 
+def test_koleo_eps_reaches_the_gradcache_path(folder, tmp_path):
+    """With accumulation 4 and scope=effective (GradCache), `loss.koleo.eps` is the one the large batch uses: equal
+    weights after one step, and different from eps = 1e-8 (the value GradCache used to substitute silently)."""
+    koleo = ["loss.koleo.weight=0.5", "loss.koleo.scope=effective", *ONE_STEP]
+
+    def run(name, *extra):
+        return train(config_from_dict({}, base(folder, *FIXED, *koleo, *extra)), run_dir=tmp_path / name).run_dir
+
+    big = run("big", "loss.koleo.eps=0.05")
+    eff = run("eff", "loss.koleo.eps=0.05", "train.accumulation=4")
+    default_eps = run("default", "loss.koleo.eps=1e-8", "train.accumulation=4")
+    assert max_diff(weights(big), weights(eff)) < 1e-5
+    assert max_diff(weights(eff), weights(default_eps)) > 1e-4
+
+
 @pytest.mark.slow
 def test_two_process_global_koleo_matches_one_process(folder, tmp_path):
     """torchrun with 2 gloo processes and scope=global equals one process with accumulation 2, scope=effective."""
