@@ -12,11 +12,6 @@ import pytest
 import torch
 from PIL import Image
 
-from latentatlas.analysis.distances import class_distance_matrix
-from latentatlas.analysis.ellipses import coverage_ellipses, pca_2d
-from latentatlas.analysis.pairs import pair_metrics
-from latentatlas.analysis.retrieval import retrieval_metrics
-from latentatlas.analysis.spread import spread_metrics
 from latentatlas.api import analyze
 from latentatlas.errors import ConfigError, DataError, LatentAtlasError
 from latentatlas.report import analysis_report
@@ -41,19 +36,67 @@ def _plain(v):
     return to_jsonable(v)
 
 
+def _pairwise(x: np.ndarray, metric: str) -> np.ndarray:
+    """(N, N) distances by the definitions, in float64."""
+    if metric == "cosine":
+        u = x / np.linalg.norm(x, axis=1, keepdims=True)
+        return 1 - u @ u.T
+    sq = ((x[:, None, :] - x[None, :, :]) ** 2).sum(-1)
+    return sq if metric == "sqeuclidean" else np.sqrt(sq)
+
+
+def _class_means(d: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Mean distance between members of classes i and j, self-pairs left out of the diagonal."""
+    c = y.max() + 1
+    out = np.empty((c, c))
+    for i in range(c):
+        for j in range(c):
+            block = d[np.ix_(y == i, y == j)]
+            out[i, j] = block[~np.eye(len(block), dtype=bool)].mean() if i == j else block.mean()
+    return out
+
+
+def _retrieval(d: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """precision@1 and MAP@R by a per-query loop: neighbours by distance, ties by index, self left out."""
+    p1, maps = [], []
+    for q in range(len(y)):
+        order = [i for i in np.lexsort((np.arange(len(y)), d[q])) if i != q]
+        hits = y[order] == y[q]
+        r = int((y == y[q]).sum()) - 1
+        p1.append(hits[0])
+        maps.append(sum(hits[k] * hits[: k + 1].sum() / (k + 1) for k in range(r)) / r)
+    return float(np.mean(p1)), float(np.mean(maps))
+
+
 @pytest.mark.parametrize("metric", ["cosine", "euclidean", "sqeuclidean"])
-def test_numbers_equal_the_math_functions(rng, metric):
+def test_numbers_equal_independent_references(rng, metric):
+    """Every headline number against NumPy/scikit-learn computations from the definitions (not the math modules)."""
+    from sklearn.metrics import roc_auc_score
+
     x, y = clustered(rng)
     trip = rng.integers(0, len(x), size=(40, 3))
     a = analyze(x, y, metric=metric, coverage=0.7, triplets=trip)
-    xt = torch.from_numpy(x)
-    _same(a.distances, class_distance_matrix(x, y, metric=metric))
-    pca = pca_2d(torch.nn.functional.normalize(xt, dim=1) if metric == "cosine" else xt)
-    np.testing.assert_array_equal(np.asarray(a.pca.coords), np.asarray(pca.coords))
-    _same(a.ellipses, coverage_ellipses(pca.coords, y, coverage=0.7))
-    _same(a.retrieval, retrieval_metrics(x, y, metric="cosine" if metric == "cosine" else "euclidean"))
-    _same(a.spread, spread_metrics(x, y, metric=metric))
-    _same(a.pairs, pair_metrics(x[trip[:, 0]], x[trip[:, 1]], x[trip[:, 2]]))
+    x64 = x.astype(np.float64)
+    means = _class_means(_pairwise(x64, metric), y)
+    np.testing.assert_allclose(a.distances.matrix, means, rtol=1e-9)
+    off = means[~np.eye(len(means), dtype=bool)]
+    assert a.distances.margin == pytest.approx(off.mean() - np.diag(means).mean(), rel=1e-9)
+    # PCA plane: the top-2 right singular vectors of the centred (unit-normalized for cosine) data
+    z = x64 / np.linalg.norm(x64, axis=1, keepdims=True) if metric == "cosine" else x64
+    s = np.linalg.svd(z - z.mean(0), compute_uv=False)
+    np.testing.assert_allclose(a.pca.explained_variance_ratio, (s**2 / (s**2).sum())[:2], rtol=1e-6)
+    for e in a.ellipses.ellipses:  # each ellipse holds at least `coverage` of its class, as the empirical quantile
+        assert 0.7 <= e.coverage_achieved <= 0.7 + 1.5 / e.n
+    ranked = _pairwise(x64, "cosine" if metric == "cosine" else "euclidean")
+    p1, map_r = _retrieval(ranked, y)
+    assert a.retrieval["precision_at_1"] == pytest.approx(p1, abs=1e-12)
+    assert a.retrieval["mean_average_precision_at_r"] == pytest.approx(map_r, rel=1e-9)
+    u = x64 / np.linalg.norm(x64, axis=1, keepdims=True)
+    cos_ap = (u[trip[:, 0]] * u[trip[:, 1]]).sum(1)
+    cos_an = (u[trip[:, 0]] * u[trip[:, 2]]).sum(1)
+    auc = roc_auc_score(np.r_[np.ones(40), np.zeros(40)], np.r_[cos_ap, cos_an])
+    assert a.pairs["pair_auc"] == pytest.approx(auc, rel=1e-9)
+    assert a.pairs["good_triplet_ratio"] == pytest.approx(np.mean(cos_ap > cos_an))
     assert a.counts == np.bincount(y).tolist() and a.n == len(x) and a.dim == x.shape[1]
 
 
