@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # CPU threads: use the machine's cores unless the caller says otherwise.
 export OMP_NUM_THREADS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: install demo test bench lint clean
+.PHONY: install demo test bench lint dist-check clean
 
 install: $(STAMP)
 
@@ -27,9 +27,13 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all
 
+# the wheel as users install it, in a fresh venv, run from outside the repository
+dist-check: $(STAMP)
+	PY=$(PY) bash scripts/dist-check.sh
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build dist *.egg-info src/*.egg-info .pytest_cache
