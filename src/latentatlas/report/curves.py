@@ -64,8 +64,15 @@ def plot_selection(rows: Rows, metric: str, mode: str, path: str | Path) -> Curv
     ax = fig.add_subplot()
     ax.plot(x, y, marker="o", markersize=3, label=display_name(metric))
     ax.axvline(best[0], color="#888", linestyle=":", linewidth=1)
-    ax.plot([best[0]], [best[1]], marker="*", markersize=13, color="#d2352b", linestyle="none",
-            label=f"kept: epoch {best[0]}, {format_value(metric, best[1])}")  # fmt: skip
+    ax.plot(
+        [best[0]],
+        [best[1]],
+        marker="*",
+        markersize=13,
+        color="#d2352b",
+        linestyle="none",
+        label=f"kept: epoch {best[0]}, {format_value(metric, best[1])}",
+    )
     ax.set(xlabel="epoch", ylabel=display_name(metric), title=f"{display_name(metric)} ({mode}imum kept)")
     ax.legend(fontsize=8, frameon=False)
     return Curves(save_fig(fig, path), [metric])
@@ -84,8 +91,12 @@ def loss_series(rows: Rows) -> tuple[list[str], list[str]]:
     """The totals (`train_loss`, `val_loss`) recorded, and the loss terms worth drawing next to them."""
     keys = {k for r in rows for k in r}
     totals = [f"{p}loss" for p in ("train_", "val_") if f"{p}loss" in keys]
-    terms = [f"{p}{t}" for t in LOSS_TERMS for p in ("train_", "val_")
-             if f"{p}{t}" in keys and _differs(rows, f"{p}{t}", f"{p}loss")]  # fmt: skip
+    terms = [
+        f"{p}{t}"
+        for t in LOSS_TERMS
+        for p in ("train_", "val_")
+        if f"{p}{t}" in keys and _differs(rows, f"{p}{t}", f"{p}loss")
+    ]
     return totals, terms
 
 
@@ -97,8 +108,13 @@ def plot_losses(rows: Rows, path: str | Path) -> Curves:
     fig = Figure(figsize=(11.0 if terms else 6.0, 3.6), layout="constrained")
     ax = fig.add_subplot(1, 2 if terms else 1, 1)
     for key in totals:
-        ax.plot(*series(rows, key), marker="o", markersize=3, label=display_name(key),
-                linestyle="-" if key.startswith("train_") else "--")  # fmt: skip
+        ax.plot(
+            *series(rows, key),
+            marker="o",
+            markersize=3,
+            label=display_name(key),
+            linestyle="-" if key.startswith("train_") else "--",
+        )
     ax.set(xlabel="epoch", ylabel="loss", title="Loss")
     ax.legend(fontsize=8, frameon=False)
     if terms:
@@ -106,8 +122,14 @@ def plot_losses(rows: Rows, path: str | Path) -> Curves:
         colors = {t: f"C{i}" for i, t in enumerate(LOSS_TERMS)}
         for key in terms:
             term = key.split("_", 1)[1]
-            ax2.plot(*series(rows, key), marker="o", markersize=3, color=colors[term], label=display_name(key),
-                     linestyle="-" if key.startswith("train_") else "--")  # fmt: skip
+            ax2.plot(
+                *series(rows, key),
+                marker="o",
+                markersize=3,
+                color=colors[term],
+                label=display_name(key),
+                linestyle="-" if key.startswith("train_") else "--",
+            )
         values = np.concatenate([series(rows, k)[1] for k in terms])
         if values.min() > 0 and values.max() / values.min() >= 100:
             ax2.set_yscale("log")  # e.g. reconstruction in hundreds of nats, KL in units

@@ -45,13 +45,15 @@ def findings_html(findings: Sequence[Finding]) -> str:
 
 def share_in_words(share: float, plural: str, singular: str) -> str:
     """0.754 -> "3 test images in 4" (the nearest n/d with d in 2, 3, 4, 5, 10); "almost every test image" above
-    0.95, "almost no test image" below 0.05."""
+    0.95 ("every" at 1.000), "almost no test image" below 0.05 ("no" at 0.000)."""
     if share > 0.95:
-        return f"almost every {singular}"
+        return f"{'every' if share >= 0.9995 else 'almost every'} {singular}"
     if share < 0.05:
-        return f"almost no {singular}"
-    n, d = min(((round(share * d), d) for d in DENOMINATORS if 0 < round(share * d) < d),
-               key=lambda f: (abs(share - f[0] / f[1]), f[1]))  # fmt: skip
+        return f"{'no' if share < 0.0005 else 'almost no'} {singular}"
+    n, d = min(
+        ((round(share * d), d) for d in DENOMINATORS if 0 < round(share * d) < d),
+        key=lambda f: (abs(share - f[0] / f[1]), f[1]),
+    )
     return f"{n} {singular if n == 1 else plural} in {d}"
 
 
@@ -72,7 +74,7 @@ def _reference(key: str, config: Mapping[str, Any] | None, class_names: Sequence
 
 
 def precision_sentence(key: str, value: float, plural: str, singular: str, map_at_r: float | None) -> Finding:
-    """"Test precision@1 0.754: the nearest neighbour of 3 test images in 4 has the same class (MAP@R 0.612)."""
+    """E.g. "Test precision@1 0.754: the nearest neighbour of 3 test images in 4 has the same class (MAP@R 0.612)"."""
     extra = f" (MAP@R {_v('map_at_r', map_at_r)})" if map_at_r is not None else ""
     words = share_in_words(value, plural, singular)
     return Finding(f"{display_name(key)} {_v(key, value)}: the nearest neighbour of {words} has the same class{extra}.")
@@ -99,24 +101,32 @@ def confusion_sentence(matrix: Any, class_names: Sequence[str], review: Any = No
         return None
     i, j, ratio, dist, own = confused_pair(matrix, class_names)
     a, b = class_names[i], class_names[j]
-    verdict = "they overlap" if ratio < 1 else "closer than any other pair relative to their spread"
-    text = (f"{a[:1].upper()}{a[1:]} and {b} are the most confused pair: their mean distance ({dist:.3f}) is "
-            f"{ratio:.2f}x their own spread ({own:.3f}, the mean of their intra-class distances), {verdict}.")  # fmt: skip
+    overlap = ": they overlap" if ratio < 1 else ""
+    text = (
+        f"{a[:1].upper()}{a[1:]} and {b} are the most confused pair: their mean distance ({dist:.3f}) is "
+        f"{ratio:.2f}x their own spread ({own:.3f}, the mean of their intra-class distances){overlap}."
+    )
     pairs = review.confused_pairs(1) if review is not None else []
     if pairs:
         t, p, count, share = pairs[0]
-        text += (f" The {review.k}-NN vote most often takes {class_names[t]} for {class_names[p]}: {count} images, "
-                 f"{100 * share:.0f}% of {class_names[t]}.")  # fmt: skip
+        text += (
+            f" The {review.k}-NN vote most often takes {class_names[t]} for {class_names[p]}: {count} images, "
+            f"{100 * share:.0f}% of {class_names[t]}."
+        )
     return Finding(text)
 
 
-def spread_sentence(koleo: float | None, uniformity: float | None, random: Mapping[str, float] | None) -> Finding | None:
+def spread_sentence(
+    koleo: float | None, uniformity: float | None, random: Mapping[str, float] | None
+) -> Finding | None:
     """KoLeo and uniformity, read against random directions of the same number and dimension when given."""
     if koleo is None or uniformity is None:
         return None
     if not random:
-        return Finding(f"KoLeo {koleo:.3f} and uniformity {uniformity:.3f}: lower values mean the embeddings spread "
-                       "more evenly over the sphere (both depend on the number of embeddings).")  # fmt: skip
+        return Finding(
+            f"KoLeo {koleo:.3f} and uniformity {uniformity:.3f}: lower values mean the embeddings spread "
+            "more evenly over the sphere (both depend on the number of embeddings)."
+        )
     rk, ru = random["koleo"], random["uniformity"]
     if koleo > rk + 0.05 * abs(rk):
         verdict = "the embeddings crowd together more than random directions do"
@@ -124,8 +134,10 @@ def spread_sentence(koleo: float | None, uniformity: float | None, random: Mappi
         verdict = "the embeddings spread more evenly than random directions"
     else:
         verdict = "the embeddings spread about as evenly as random directions"
-    return Finding(f"KoLeo {koleo:.3f} against {rk:.3f} for random directions of the same number and dimension: "
-                   f"{verdict}; uniformity {uniformity:.3f} (random {ru:.3f}, lower = more even).")  # fmt: skip
+    return Finding(
+        f"KoLeo {koleo:.3f} against {rk:.3f} for random directions of the same number and dimension: "
+        f"{verdict}; uniformity {uniformity:.3f} (random {ru:.3f}, lower = more even)."
+    )
 
 
 def margin_sentence(prefix: str, numbers: Mapping[str, Any], reference: str = "") -> Finding | None:
@@ -163,19 +175,33 @@ def metric_run_findings(
     names = list(analysis["class_names"]) if analysis else None
     out = []
     if get_number(summary, "test_precision_at_1") is not None:
-        out.append(precision_sentence("test_precision_at_1", summary["test_precision_at_1"], "test images",
-                                      "test image", get_number(summary, "test_map_at_r")))  # fmt: skip
-    auc = get_number(summary, "test_pair_auc")
+        out.append(
+            precision_sentence(
+                "test_precision_at_1",
+                summary["test_precision_at_1"],
+                "test images",
+                "test image",
+                get_number(summary, "test_map_at_r"),
+            )
+        )
+    auc, good = get_number(summary, "test_pair_auc"), get_number(summary, "test_good_triplet_ratio")
     if auc is not None:
-        out.append(Finding(f"Test pair AUC {_v('test_pair_auc', auc)}{_reference('test_pair_auc', config, names)}."))
+        ratio = f" (good-triplet ratio {_v('test_good_triplet_ratio', good)})" if good is not None else ""
+        out.append(
+            Finding(f"Test pair AUC {_v('test_pair_auc', auc)}{ratio}{_reference('test_pair_auc', config, names)}.")
+        )
     if analysis:
         out.append(confusion_sentence(analysis["distances"]["matrix"], names, review))
     out.append(spread_sentence(get_number(summary, "test_koleo"), get_number(summary, "test_uniformity"), random))
     out.append(margin_sentence("test_", summary, _reference("test_margin", config, names)))
     leak = get_number(summary, "triplet_leak_images")
     if leak:
-        out.append(Finding(f"{leak} training images also appear in validation triplets (the seed's split by "
-                           "triplet), so validation numbers are optimistic; the test split holds none of them."))  # fmt: skip
+        out.append(
+            Finding(
+                f"{leak} training images also appear in validation triplets (the seed's split by "
+                "triplet), so validation numbers are optimistic; the test split holds none of them."
+            )
+        )
     return [f for f in out if f is not None][:MAX_SENTENCES]
 
 
@@ -185,11 +211,22 @@ def analyze_findings(
     """Findings of `analyze` on any embeddings (analysis.json as a dict)."""
     r, s, d = analysis.get("retrieval") or {}, analysis.get("spread") or {}, analysis.get("distances") or {}
     names = list(analysis["class_names"])
-    out = [Finding(f"{analysis['n']:,} embeddings of dimension {analysis['dim']} in {len(names)} classes, "
-                   f"{analysis['metric']} distance.")]  # fmt: skip
+    out = [
+        Finding(
+            f"{analysis['n']:,} embeddings of dimension {analysis['dim']} in {len(names)} classes, "
+            f"{analysis['metric']} distance."
+        )
+    ]
     if get_number(r, "precision_at_1") is not None:
-        out.append(precision_sentence("precision_at_1", r["precision_at_1"], "embeddings", "embedding",
-                                      get_number(r, "mean_average_precision_at_r")))  # fmt: skip
+        out.append(
+            precision_sentence(
+                "precision_at_1",
+                r["precision_at_1"],
+                "embeddings",
+                "embedding",
+                get_number(r, "mean_average_precision_at_r"),
+            )
+        )
     out.append(confusion_sentence(d.get("matrix"), names, review))
     out.append(spread_sentence(get_number(s, "koleo"), get_number(s, "uniformity"), random))
     numbers = {"margin": d.get("margin"), "inter": d.get("inter_mean"), "intra": d.get("intra_mean")}

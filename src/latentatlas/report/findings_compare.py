@@ -13,10 +13,18 @@ from latentatlas.report.tables import clearly_different
 
 # The numbers a comparison speaks of first, when the runs have them; then other directed quantities by group.
 HEADLINE = (
-    "test_precision_at_1", "test_map_at_r", "test_pair_auc", "best_val_pair_auc", "best_val_precision_at_1",
-    "grid_validity", "sample_validity", "val_recon_validity", "morph_validity", "latent_empty_cells",
+    "test_precision_at_1",
+    "test_map_at_r",
+    "test_pair_auc",
+    "best_val_pair_auc",
+    "best_val_precision_at_1",
+    "grid_validity",
+    "sample_validity",
+    "val_recon_validity",
+    "morph_validity",
+    "latent_empty_cells",
     "best_val_loss",
-)  # fmt: skip
+)
 PER_COMPARISON = 4  # ranking sentences
 
 
@@ -45,7 +53,7 @@ def _value(key: str, e: Entry) -> str:
 
 
 def ranking_sentence(key: str, entries: Sequence[Entry]) -> Finding | None:
-    """"Test precision@1: B 0.760, ahead of A 0.700 (the previous best) by 0.060, more than twice the spread.\""""
+    """E.g. "Test precision@1: B 0.760, ahead of A 0.700 by 0.060, more than twice the spread"; ties are said."""
     entries = [e for e in entries if e.mean is not None]
     direction = better(key)
     if len(entries) < 2 or direction == "none":
@@ -53,8 +61,12 @@ def ranking_sentence(key: str, entries: Sequence[Entry]) -> Finding | None:
     ranked = sorted(entries, key=lambda e: -e.mean if direction == "higher" else e.mean)
     best, second = ranked[0], ranked[1]
     diff = abs(best.mean - second.mean)
-    text = (f"{display_name(key)}: {best.label} {_value(key, best)}, ahead of {second.label} "
-            f"{_value(key, second)} by {format_value(key, diff)}")  # fmt: skip
+    if format_value(key, diff) == format_value(key, 0.0) and best.std is None and second.std is None:
+        return Finding(f"{display_name(key)}: {best.label} and {second.label} tie at {_value(key, best)}.")
+    text = (
+        f"{display_name(key)}: {best.label} {_value(key, best)}, ahead of {second.label} "
+        f"{_value(key, second)} by {format_value(key, diff)}"
+    )
     clear = clearly_different(best.mean, best.std, second.mean, second.std)
     if clear is None:
         text += "; single runs, so no spread to judge the difference by."
@@ -71,8 +83,11 @@ def compare_findings(runs: Sequence[tuple[str, Mapping[str, Any]]]) -> list[Find
     previous best (the best of the others)."""
     if len(runs) < 2:
         return []
-    common = [k for k in dict.fromkeys(k for _, s in runs for k in s)
-              if sum(get_number(s, k) is not None for _, s in runs) >= 2]  # fmt: skip
+    common = [
+        k
+        for k in dict.fromkeys(k for _, s in runs for k in s)
+        if sum(get_number(s, k) is not None for _, s in runs) >= 2
+    ]
     out = [Finding(f"{len(runs)} runs compared; the best one on each number stands against the previous best.")]
     for key in headline_keys(common):
         entries = [Entry(name, float(get_number(s, key))) for name, s in runs if get_number(s, key) is not None]
@@ -96,8 +111,12 @@ def sweep_findings(summary: Mapping[str, Any]) -> list[Finding]:
     if not groups:
         return [Finding(f"No finished run yet: {c.get('pending', 0)} of {c.get('planned', 0)} runs pending.")]
     axes = ", ".join(summary.get("swept") or []) or "no swept key"
-    out = [Finding(f"{c.get('done', 0)} of {c.get('planned', 0)} runs finished ({c.get('failed', 0)} failed): "
-                   f"{len(groups)} combinations of {axes}, mean ± std over seeds and folds.")]  # fmt: skip
+    out = [
+        Finding(
+            f"{c.get('done', 0)} of {c.get('planned', 0)} runs finished ({c.get('failed', 0)} failed): "
+            f"{len(groups)} combinations of {axes}, mean ± std over seeds and folds."
+        )
+    ]
     for key in headline_keys(list(summary.get("metrics", []))):
         out.append(ranking_sentence(key, sweep_entries(summary, key)))
     return [f for f in out if f is not None][:MAX_SENTENCES]

@@ -16,32 +16,40 @@ def _f3(value: float) -> str:
 
 
 def grid_sentence(s: Mapping[str, Any]) -> Finding | None:
-    """"150 of 225 decoded grid cells are valid figures (grid validity 0.667, prior quantiles)."""
+    """E.g. "150 of 225 decoded cells of a grid of prior quantiles are valid figures (grid validity 0.667)"."""
     gv, n = get_number(s, "grid_validity"), get_number(s, "grid_n")
     if gv is None or n is None:
         return None
     cells = int(n) ** 2
-    where = {"prior quantiles": "a grid of prior quantiles",
-             "bounding box": "a grid over the training latents' bounding box"}.get(s.get("grid_kind"), "the grid")  # fmt: skip
-    return Finding(f"{round(gv * cells)} of {cells} decoded cells of {where} are valid figures "
-                   f"(grid validity {_f3(gv)}).")  # fmt: skip
+    where = {
+        "prior quantiles": "a grid of prior quantiles",
+        "bounding box": "a grid over the training latents' bounding box",
+    }.get(s.get("grid_kind"), "the grid")
+    return Finding(
+        f"{round(gv * cells)} of {cells} decoded cells of {where} are valid figures (grid validity {_f3(gv)})."
+    )
 
 
 def samples_sentence(s: Mapping[str, Any]) -> Finding | None:
+    """E.g. "Sample validity 0.880 (400 prior samples); reconstruction validity 0.960 (held-out figures)"."""
     sv, n, rv = get_number(s, "sample_validity"), get_number(s, "n_samples"), get_number(s, "val_recon_validity")
     if sv is None or rv is None:
         return None
     source = "prior samples" if s.get("variational") else "random latents in the training box"
-    count = f" of {int(n)}" if n is not None else ""
-    return Finding(f"Validity of {source}{count}: {_f3(sv)}; of reconstructed held-out figures: {_f3(rv)}.")
+    count = f"{int(n)} " if n is not None else ""
+    return Finding(
+        f"Sample validity {_f3(sv)} ({count}{source}); reconstruction validity {_f3(rv)} (held-out figures)."
+    )
 
 
 def morph_sentence(s: Mapping[str, Any]) -> Finding | None:
     mv, ms, mm = (get_number(s, f"morph_{k}") for k in ("validity", "smoothness", "monotonicity"))
     if mv is None or ms is None or mm is None:
         return None
-    return Finding(f"Morphs between training cylinders are {_f3(mv)} valid, with smoothness {ms:.2f} "
-                   f"(1 = even steps) and monotonicity {_f3(mm)}.")  # fmt: skip
+    return Finding(
+        f"Morphs between training cylinders are {_f3(mv)} valid, with smoothness {ms:.2f} "
+        f"(1 = even steps) and monotonicity {_f3(mm)}."
+    )
 
 
 def holes_sentence(s: Mapping[str, Any]) -> Finding | None:
@@ -92,20 +100,33 @@ def ae_vae_findings(ae: Mapping[str, Any], vae: Mapping[str, Any], study_href: s
     out = []
     grid = _versus(vae, ae, "grid_validity")
     if grid:
-        out.append(Finding(f"In this run the VAE's decoded grid is {_f3(grid[0])} valid against {_f3(grid[1])} for "
-                           f"the AE ({grid[0] - grid[1]:+.3f})."))  # fmt: skip
+        out.append(
+            Finding(
+                f"In this run the VAE's decoded grid is {_f3(grid[0])} valid against {_f3(grid[1])} for "
+                f"the AE ({grid[0] - grid[1]:+.3f})."
+            )
+        )
     samples, recon = _versus(vae, ae, "sample_validity"), _versus(vae, ae, "val_recon_validity")
     if samples and recon:
-        out.append(Finding(f"Random latents decode to valid figures {_f3(samples[0])} (VAE) vs {_f3(samples[1])} "
-                           f"(AE) of the time; held-out reconstructions {_f3(recon[0])} vs {_f3(recon[1])}."))  # fmt: skip
+        out.append(
+            Finding(
+                f"Sample validity {_f3(samples[0])} (VAE) vs {_f3(samples[1])} (AE); reconstruction "
+                f"validity {_f3(recon[0])} vs {_f3(recon[1])}."
+            )
+        )
     holes, morph = _versus(vae, ae, "latent_empty_cells"), _versus(vae, ae, "morph_validity")
     if holes:
         out.append(Finding(f"Empty grid cells (holes): {_f3(holes[0])} (VAE) vs {_f3(holes[1])} (AE)."))
     if morph:
         out.append(Finding(f"Morph validity: {_f3(morph[0])} (VAE) vs {_f3(morph[1])} (AE)."))
     if study_href:
-        out.append(Finding("One seed per model, so small differences can be noise; mean ± std over seeds:",
-                           study_href, "the multi-seed study"))  # fmt: skip
+        out.append(
+            Finding(
+                "One seed per model, so small differences can be noise; mean ± std over seeds:",
+                study_href,
+                "the multi-seed study",
+            )
+        )
     else:
         out.append(Finding(f"One seed per model, so small differences can be noise; `{SWEEP_HINT}` gives mean ± std."))
     return out[:MAX_SENTENCES]

@@ -68,8 +68,10 @@ def thumbnail_uri(image: Any, size: int = THUMB) -> str:
 
 
 def _thumb(uri: str, caption: str, kind: str, title: str) -> str:
-    return (f'<figure class="thumb {kind}" title="{html.escape(title)}"><img src="{uri}" alt="{html.escape(title)}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>")  # fmt: skip
+    return (
+        f'<figure class="thumb {kind}" title="{html.escape(title)}"><img src="{uri}" alt="{html.escape(title)}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
 
 
 def gallery_rows(
@@ -79,8 +81,10 @@ def gallery_rows(
     (index, class, distance), nearest first."""
     rows = []
     for q in (int(v) for v in queries):
-        nbrs = [(int(j), class_names[int(review.labels[j])], float(d))
-                for j, d in zip(review.neighbours[q, :show], review.distances[q, :show])]  # fmt: skip
+        nbrs = [
+            (int(j), class_names[int(review.labels[j])], float(d))
+            for j, d in zip(review.neighbours[q, :show], review.distances[q, :show])
+        ]
         rows.append({"query": q, "class": class_names[int(review.labels[q])], "neighbours": nbrs})
     return rows
 
@@ -109,15 +113,20 @@ def mistakes_section(
     queries = review.mistakes(n=n, per_class=per_class)
     if len(queries) == 0:
         return "<p class='note'>Every query's nearest neighbour has its class.</p>"
-    note = (f"<p class='note'>Test images whose nearest neighbour has another class, with their {show} nearest "
-            f"({review.metric} distance); green frame = same class as the query, red = another class. At most "
-            f"{per_class} per class, those with the most other-class neighbours first.</p>")  # fmt: skip
+    note = (
+        f"<p class='note'>Test images whose nearest neighbour has another class, with their {show} nearest "
+        f"({review.metric} distance); green frame = same class as the query, red = another class. At most "
+        f"{per_class} per class, those with the most other-class neighbours first.</p>"
+    )
     return note + gallery_html(review, images, class_names, queries, show)
 
 
-def typical_section(review: KnnReview, images: Any, class_names: Sequence[str], per_class: int = 1,
-                    show: int = 5) -> str:  # fmt: skip
+def typical_section(
+    review: KnnReview, images: Any, class_names: Sequence[str], per_class: int = 1, show: int = 5
+) -> str:
     """The best-retrieved queries of each class (most same-class neighbours, then the closest)."""
-    note = (f"<p class='note'>The most typical images of each class: the most same-class images among their "
-            f"{review.k} nearest, then the closest ones; shown with their {show} nearest.</p>")  # fmt: skip
+    note = (
+        f"<p class='note'>The most typical images of each class: the most same-class images among their "
+        f"{review.k} nearest, then the closest ones; shown with their {show} nearest.</p>"
+    )
     return note + gallery_html(review, images, class_names, review.typical(per_class), show)

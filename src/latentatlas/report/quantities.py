@@ -25,7 +25,9 @@ from latentatlas.config import Config
 DASH = "–"  # shown where a run has no such quantity (an AE's KL) or the value is missing
 BETTER = ("higher", "lower", "none")
 KINDS = ("number", "fraction", "count", "seconds", "nats", "text", "flag")
-CONFIG_ROOTS = frozenset(f.name for f in dataclasses.fields(Config)) | {"fold"}  # `fold`: a sweep axis
+_SECTIONS = {f.name for f in dataclasses.fields(Config) if dataclasses.is_dataclass(getattr(Config(), f.name))}
+CONFIG_SECTIONS = frozenset(_SECTIONS)  # `loss.koleo.weight`; a bare `loss` is the quantity
+CONFIG_SCALARS = frozenset(f.name for f in dataclasses.fields(Config) if f.name not in _SECTIONS) | {"fold"}
 _PLACEHOLDER = re.compile(r"<(\w+)>")
 _TEMPLATE = re.compile(r"\{(\w+)(\+1)?\}")
 
@@ -149,7 +151,9 @@ def require(key: str) -> Quantity:
 
 def is_config_key(key: str) -> bool:
     """Whether `key` names a config value (`loss.koleo.weight`, `model.widths[0]`, the sweep axes `seed`, `fold`)."""
-    return re.split(r"[.\[]", key, maxsplit=1)[0] in CONFIG_ROOTS
+    match = re.match(r"(\w+)([.\[]?)", key)
+    root, sep = match.groups() if match else ("", "")
+    return (root in CONFIG_SECTIONS and sep == ".") or (root in CONFIG_SCALARS and sep != ".")
 
 
 def display_name(key: str) -> str:
@@ -165,7 +169,7 @@ def display_name(key: str) -> str:
 
 
 def better(key: str) -> str:
-    """"higher", "lower" or "none" ("none" for an unknown key or a config key)."""
+    """The better direction of `key`: "higher", "lower" or "none" (also for unknown and config keys)."""
     q = describe(key)
     return q.better if q is not None else "none"
 

@@ -12,9 +12,17 @@ from latentatlas.report import html
 from latentatlas.report.quantities import DASH, describe, display_name, format_value, group_keys, is_config_key
 
 ARROWS = {"higher": ("↑", "higher is better"), "lower": ("↓", "lower is better")}
-GROUP_TITLES = {"quality": "Quality", "validity": "Validity of decoded figures", "geometry": "Geometry",
-                "latent statistics": "Latent statistics", "losses": "Losses", "time": "Time", "setup": "Setup",
-                "config": "Config", "other": "Other numbers"}  # fmt: skip
+GROUP_TITLES = {
+    "quality": "Quality",
+    "validity": "Validity of decoded figures",
+    "geometry": "Geometry",
+    "latent statistics": "Latent statistics",
+    "losses": "Losses",
+    "time": "Time",
+    "setup": "Setup",
+    "config": "Config",
+    "other": "Other numbers",
+}
 
 
 def clearly_different(mean_a: float, std_a: float | None, mean_b: float, std_b: float | None) -> bool | None:
