@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from latentatlas.report.figures import Figure, save_fig
 from latentatlas.report.quantities import display_name, format_value
@@ -27,10 +28,12 @@ Rows = Sequence[Mapping[str, Any]]
 
 @dataclass
 class Curves:
-    """A chart written from metrics.jsonl rows: `path` (None when nothing was drawn) and the keys it draws."""
+    """A chart written from metrics.jsonl rows: `path` (None when nothing was drawn), the keys it draws, and the
+    (epoch, value) it marks as kept (selection charts)."""
 
     path: Path | None
     series: list[str] = field(default_factory=list)
+    marked: tuple[int, float] | None = None
 
 
 def _number(v: Any) -> bool:
@@ -73,9 +76,15 @@ def plot_selection(rows: Rows, metric: str, mode: str, path: str | Path) -> Curv
         linestyle="none",
         label=f"kept: epoch {best[0]}, {format_value(metric, best[1])}",
     )
-    ax.set(xlabel="epoch", ylabel=display_name(metric), title=f"{display_name(metric)} ({mode}imum kept)")
+    ax.set(xlabel="epoch", ylabel=display_name(metric), title=f"{display_name(metric)}: selects the checkpoint")
     ax.legend(fontsize=8, frameon=False)
-    return Curves(save_fig(fig, path), [metric])
+    _integer_epochs(fig)
+    return Curves(save_fig(fig, path), [metric], best)
+
+
+def _integer_epochs(fig: Figure) -> None:
+    for ax in fig.axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _differs(rows: Rows, term: str, total: str) -> bool:
@@ -131,10 +140,11 @@ def plot_losses(rows: Rows, path: str | Path) -> Curves:
                 linestyle="-" if key.startswith("train_") else "--",
             )
         values = np.concatenate([series(rows, k)[1] for k in terms])
-        if values.min() > 0 and values.max() / values.min() >= 100:
+        if values.min() > 0 and values.max() / values.min() >= 20:
             ax2.set_yscale("log")  # e.g. reconstruction in hundreds of nats, KL in units
         ax2.set(xlabel="epoch", title="Loss terms")
         ax2.legend(fontsize=8, frameon=False)
+    _integer_epochs(fig)
     return Curves(save_fig(fig, path), totals + terms)
 
 
@@ -147,4 +157,5 @@ def plot_epoch_times(rows: Rows, path: str | Path) -> Curves:
     ax = fig.add_subplot()
     ax.bar(x, y, width=0.8, color="#4a7ab5")
     ax.set(xlabel="epoch", ylabel="seconds", title=f"{display_name('epoch_time_s')} (mean {y.mean():.1f} s)")
+    _integer_epochs(fig)
     return Curves(save_fig(fig, path), ["epoch_time_s"])

@@ -110,8 +110,8 @@ def confusion_sentence(matrix: Any, class_names: Sequence[str], review: Any = No
     if pairs:
         t, p, count, share = pairs[0]
         text += (
-            f" The {review.k}-NN vote most often takes {class_names[t]} for {class_names[p]}: {count} images, "
-            f"{100 * share:.0f}% of {class_names[t]}."
+            f" The {review.k}-NN vote most often takes {class_names[t]} for {class_names[p]}: {count} of the "
+            f"{int(review.confusion[t].sum())} {class_names[t]} images ({100 * share:.0f}%)."
         )
     return Finding(text)
 
