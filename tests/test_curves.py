@@ -11,8 +11,16 @@ def metric_rows(koleo: bool, epochs: int = 4):
     rows = []
     for e in range(1, epochs + 1):
         triplet = 0.3 / e
-        row = {"epoch": e, "train_triplet": triplet, "train_active_fraction": 0.5, "val_loss": 0.25 / e,
-               "val_pair_auc": 0.8 + 0.01 * e, "epoch_time_s": 10.0 + e, "elapsed_s": 11.0 * e, "lr": 1e-3}  # fmt: skip
+        row = {
+            "epoch": e,
+            "train_triplet": triplet,
+            "train_active_fraction": 0.5,
+            "val_loss": 0.25 / e,
+            "val_pair_auc": 0.8 + 0.01 * e,
+            "epoch_time_s": 10.0 + e,
+            "elapsed_s": 11.0 * e,
+            "lr": 1e-3,
+        }
         if koleo:
             row["train_koleo"] = 2.0 - 0.1 * e
         row["train_loss"] = triplet + (0.1 * row["train_koleo"] if koleo else 0.0)
@@ -24,8 +32,18 @@ def shapes_rows(variational: bool):
     rows = []
     for e in range(1, 4):
         recon, kl = 500.0 / e, (8.0 + e if variational else 0.0)
-        rows.append({"epoch": e, "train_loss": recon + kl, "train_recon": recon, "train_kl": kl,
-                     "val_loss": recon + kl + 1, "val_recon": recon + 1, "val_kl": kl, "epoch_time_s": 2.0})  # fmt: skip
+        rows.append(
+            {
+                "epoch": e,
+                "train_loss": recon + kl,
+                "train_recon": recon,
+                "train_kl": kl,
+                "val_loss": recon + kl + 1,
+                "val_recon": recon + 1,
+                "val_kl": kl,
+                "epoch_time_s": 2.0,
+            }
+        )
     return rows
 
 
@@ -37,7 +55,11 @@ def test_a_term_equal_to_its_total_is_not_drawn_twice(tmp_path):
 
 def test_terms_that_differ_from_the_total_are_drawn(tmp_path):
     assert plot_losses(metric_rows(koleo=True), tmp_path / "l.png").series == [
-        "train_loss", "val_loss", "train_triplet", "train_koleo"]  # fmt: skip
+        "train_loss",
+        "val_loss",
+        "train_triplet",
+        "train_koleo",
+    ]
     vae = plot_losses(shapes_rows(variational=True), tmp_path / "vae.png")
     assert vae.series == ["train_loss", "val_loss", "train_recon", "val_recon", "train_kl", "val_kl"]
 
@@ -50,8 +72,13 @@ def test_an_ae_draws_neither_its_zero_kl_nor_its_reconstruction_equal_to_the_los
 
 
 def test_the_kept_epoch_is_the_first_best_as_the_training_loop_keeps_it(tmp_path):
-    rows = [{"epoch": 1, "val_pair_auc": 0.8}, {"epoch": 2, "val_pair_auc": 0.9}, {"epoch": 3, "val_pair_auc": 0.9},
-            {"epoch": 4, "val_pair_auc": math.nan}, {"epoch": 5, "val_pair_auc": 0.85}]  # fmt: skip
+    rows = [
+        {"epoch": 1, "val_pair_auc": 0.8},
+        {"epoch": 2, "val_pair_auc": 0.9},
+        {"epoch": 3, "val_pair_auc": 0.9},
+        {"epoch": 4, "val_pair_auc": math.nan},
+        {"epoch": 5, "val_pair_auc": 0.85},
+    ]
     assert chosen_epoch(rows, "val_pair_auc", "max") == (2, 0.9)
     assert chosen_epoch(rows, "val_pair_auc", "min") == (1, 0.8)
     curves = plot_selection(rows, "val_pair_auc", "max", tmp_path / "sel.png")

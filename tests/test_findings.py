@@ -33,10 +33,17 @@ def quotes(text, value, digits=3):
 
 @pytest.mark.parametrize(
     "share, words",
-    [(0.754, "3 test images in 4"), (0.7, "7 test images in 10"), (0.5, "1 test image in 2"),
-     (0.31, "3 test images in 10"), (0.97, "almost every test image"), (1.0, "every test image"),
-     (0.02, "almost no test image"), (0.0, "no test image")],
-)  # fmt: skip
+    [
+        (0.754, "3 test images in 4"),
+        (0.7, "7 test images in 10"),
+        (0.5, "1 test image in 2"),
+        (0.31, "3 test images in 10"),
+        (0.97, "almost every test image"),
+        (1.0, "every test image"),
+        (0.02, "almost no test image"),
+        (0.0, "no test image"),
+    ],
+)
 def test_shares_in_words(share, words):
     assert share_in_words(share, "test images", "test image") == words
 
@@ -52,10 +59,18 @@ def metric_inputs(rng):
     matrix = rng.uniform(0.6, 1.2, size=(10, 10))
     matrix = (matrix + matrix.T) / 2
     np.fill_diagonal(matrix, rng.uniform(0.2, 0.5, size=10))
-    summary = {"test_precision_at_1": rng.uniform(0.3, 0.9), "test_map_at_r": rng.uniform(0.2, 0.6),
-               "test_pair_auc": rng.uniform(0.8, 0.99), "test_good_triplet_ratio": rng.uniform(0.7, 0.95),
-               "test_koleo": rng.uniform(1, 3), "test_uniformity": -rng.uniform(1, 3), "test_intra": 0.3,
-               "test_inter": 1.0, "test_margin": 0.7, "triplet_leak_images": 17}  # fmt: skip
+    summary = {
+        "test_precision_at_1": rng.uniform(0.3, 0.9),
+        "test_map_at_r": rng.uniform(0.2, 0.6),
+        "test_pair_auc": rng.uniform(0.8, 0.99),
+        "test_good_triplet_ratio": rng.uniform(0.7, 0.95),
+        "test_koleo": rng.uniform(1, 3),
+        "test_uniformity": -rng.uniform(1, 3),
+        "test_intra": 0.3,
+        "test_inter": 1.0,
+        "test_margin": 0.7,
+        "triplet_leak_images": 17,
+    }
     analysis = {"class_names": CIFAR, "distances": {"matrix": matrix.tolist()}}
     config = {"loss": {"koleo": {"weight": 0.0}}, "train": {"accumulation": 1}}
     return summary, analysis, config
@@ -113,12 +128,27 @@ def test_random_spread_is_the_spread_of_random_directions():
     assert random_spread(500, 16) == r  # seeded
 
 
-SHAPES = {"grid_n": 15, "grid_kind": "prior quantiles", "grid_validity": 0.92, "variational": True,
-          "sample_validity": 0.8825, "n_samples": 400, "val_recon_validity": 0.96, "morph_validity": 0.9417,
-          "morph_smoothness": 1.83, "morph_monotonicity": 0.88, "latent_empty_cells": 0.32,
-          "latent_type_separation": 0.41, "active_units": 2, "latent_dim": 2, "active_threshold": 0.01,
-          "kl_total": 5.27, "family_separation": 0.35, "family_morph_validity": 0.8,
-          "family_morph_path": "cylinder->capsule->sphere"}  # fmt: skip
+SHAPES = {
+    "grid_n": 15,
+    "grid_kind": "prior quantiles",
+    "grid_validity": 0.92,
+    "variational": True,
+    "sample_validity": 0.8825,
+    "n_samples": 400,
+    "val_recon_validity": 0.96,
+    "morph_validity": 0.9417,
+    "morph_smoothness": 1.83,
+    "morph_monotonicity": 0.88,
+    "latent_empty_cells": 0.32,
+    "latent_type_separation": 0.41,
+    "active_units": 2,
+    "latent_dim": 2,
+    "active_threshold": 0.01,
+    "kl_total": 5.27,
+    "family_separation": 0.35,
+    "family_morph_validity": 0.8,
+    "family_morph_path": "cylinder->capsule->sphere",
+}
 
 
 def test_shapes_findings_quote_the_summary():
@@ -142,13 +172,15 @@ def test_ae_vae_findings_open_with_this_runs_validity_difference():
     assert numbers(first) == pytest.approx([0.92, 0.865, 0.055])
     assert quotes(found[1].text, 0.8825) and quotes(found[1].text, 0.88)
     assert found[-1].href == "../docs/studies/vae.md"
-    assert "<a href=\"../docs/studies/vae.md\">" in findings_html(found)
+    assert '<a href="../docs/studies/vae.md">' in findings_html(found)
     assert "--seeds 3" in ae_vae_findings(ae, SHAPES)[-1].text  # no study yet: how to get mean ± std
 
 
 def test_compare_findings_rank_runs_against_the_previous_best():
-    runs = [("a", {"test_precision_at_1": 0.70, "test_pair_auc": 0.90, "epochs_trained": 5}),
-            ("b", {"test_precision_at_1": 0.76, "test_pair_auc": 0.90})]  # fmt: skip
+    runs = [
+        ("a", {"test_precision_at_1": 0.70, "test_pair_auc": 0.90, "epochs_trained": 5}),
+        ("b", {"test_precision_at_1": 0.76, "test_pair_auc": 0.90}),
+    ]
     text = [f.text for f in compare_findings(runs)]
     assert numbers(text[0])[0] == 2
     assert text[1].startswith("Test precision@1: b 0.760, ahead of a 0.700 by 0.060")
@@ -157,10 +189,21 @@ def test_compare_findings_rank_runs_against_the_previous_best():
 
 
 def sweep(groups):
-    return {"swept": ["loss.koleo.weight"], "counts": {"planned": 6, "done": 6, "failed": 0, "pending": 0},
-            "metrics": ["test_precision_at_1"],
-            "groups": [{"label": f"loss.koleo.weight={w}", "n": 3, "mean": {"test_precision_at_1": m},
-                        "std": {"test_precision_at_1": s}, "count": {"test_precision_at_1": 3}} for w, m, s in groups]}  # fmt: skip
+    return {
+        "swept": ["loss.koleo.weight"],
+        "counts": {"planned": 6, "done": 6, "failed": 0, "pending": 0},
+        "metrics": ["test_precision_at_1"],
+        "groups": [
+            {
+                "label": f"loss.koleo.weight={w}",
+                "n": 3,
+                "mean": {"test_precision_at_1": m},
+                "std": {"test_precision_at_1": s},
+                "count": {"test_precision_at_1": 3},
+            }
+            for w, m, s in groups
+        ],
+    }
 
 
 def test_sweep_findings_mark_differences_beyond_twice_the_spread():

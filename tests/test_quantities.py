@@ -25,9 +25,18 @@ from latentatlas.report.quantities import (
 )
 from latentatlas.train import loop
 
-SHAPES = ["data.n_train=24", "data.n_val=12", "model.widths=[4, 8, 8]", "train.batch_size=8", "train.epochs=2",
-          "train.progress=false", "analysis.grid_n=3", "analysis.n_samples=8", "analysis.n_morphs=1",
-          "analysis.morph_steps=3"]  # fmt: skip
+SHAPES = [
+    "data.n_train=24",
+    "data.n_val=12",
+    "model.widths=[4, 8, 8]",
+    "train.batch_size=8",
+    "train.epochs=2",
+    "train.progress=false",
+    "analysis.grid_n=3",
+    "analysis.n_samples=8",
+    "analysis.n_morphs=1",
+    "analysis.morph_steps=3",
+]
 
 
 def image_folder(root):
@@ -46,11 +55,25 @@ def image_folder(root):
 def written_keys(tmp_path_factory):
     """Every key of summary.json, metrics.jsonl and analysis.json written by tiny runs of each kind, and `analyze`."""
     root = tmp_path_factory.mktemp("runs")
-    metric = ["data.kind=images", f"data.images.path={image_folder(root / 'imgs')}", "data.images.val_triplets=12",
-              "data.images.split=[0.5, 0.25, 0.25]", "data.images.triplets=seed", "loss.mining=none",
-              "train.batch_size=8", "model.kind=cnn", "model.embedding_dim=8", "model.cnn_widths=[8, 16]",
-              "model.cnn_stem=8", "model.norm=group", "loss.koleo.weight=0.1", "train.epochs=2",
-              "train.progress=false", "train.best_metric=val_precision_at_1", "train.best_mode=max"]  # fmt: skip
+    metric = [
+        "data.kind=images",
+        f"data.images.path={image_folder(root / 'imgs')}",
+        "data.images.val_triplets=12",
+        "data.images.split=[0.5, 0.25, 0.25]",
+        "data.images.triplets=seed",
+        "loss.mining=none",
+        "train.batch_size=8",
+        "model.kind=cnn",
+        "model.embedding_dim=8",
+        "model.cnn_widths=[8, 16]",
+        "model.cnn_stem=8",
+        "model.norm=group",
+        "loss.koleo.weight=0.1",
+        "train.epochs=2",
+        "train.progress=false",
+        "train.best_metric=val_precision_at_1",
+        "train.best_mode=max",
+    ]
     plans = {
         "ae": [*SHAPES, "model.kind=ae"],
         "families": [*SHAPES, "data.shapes.family=[cylinder, capsule, sphere]", "model.latent_dim=3"],
@@ -75,8 +98,16 @@ def written_keys(tmp_path_factory):
 def test_every_key_written_by_a_run_or_analyze_is_registered(written_keys):
     missing = {k: where for k, where in written_keys.items() if describe(k) is None}
     assert not missing, f"register these in latentatlas/report/quantities.yaml: {missing}"
-    expected = ("best_val_precision_at_1", "train_koleo", "triplet_leak_images", "kl_per_dim[0]",
-                "family_morph_validity", "retrieval.recall_at_5", "pairs.pair_auc", "spread.koleo")  # fmt: skip
+    expected = (
+        "best_val_precision_at_1",
+        "train_koleo",
+        "triplet_leak_images",
+        "kl_per_dim[0]",
+        "family_morph_validity",
+        "retrieval.recall_at_5",
+        "pairs.pair_auc",
+        "spread.koleo",
+    )
     assert set(expected) <= set(written_keys)  # the runs did exercise each kind of key
 
 
@@ -124,15 +155,21 @@ def test_format_value():
     assert format_value("test_koleo", 2.07123) == "2.071"
     assert format_value("test_ellipse_mean_area", 0.000123) == "0.000123"
     assert format_value("variational", True) == "yes"
-    assert format_value("latent_variance", [0.5, 0.25]) == "0.5, 0.25"
+    assert format_value("latent_variance", [0.5, 0.25]) == "0.5000, 0.2500"  # a column reads alike
+    assert format_value("loss.koleo.weight", 0.1) == "0.1" and format_value("model.kind", "vae") == "vae"
     assert format_value("grid_kind", "prior quantiles") == "prior quantiles"
 
 
 def test_group_keys_follow_the_registry_order():
     keys = ["train_loss", "loss.beta", "test_koleo", "grid_validity", "mystery", "test_precision_at_1"]
-    assert group_keys(keys) == [("quality", ["test_precision_at_1"]), ("validity", ["grid_validity"]),
-                                ("geometry", ["test_koleo"]), ("losses", ["train_loss"]), ("config", ["loss.beta"]),
-                                ("other", ["mystery"])]  # fmt: skip
+    assert group_keys(keys) == [
+        ("quality", ["test_precision_at_1"]),
+        ("validity", ["grid_validity"]),
+        ("geometry", ["test_koleo"]),
+        ("losses", ["train_loss"]),
+        ("config", ["loss.beta"]),
+        ("other", ["mystery"]),
+    ]
 
 
 def test_a_bad_registry_entry_is_refused():

@@ -184,13 +184,14 @@ def format_seconds(seconds: float) -> str:
 
 
 def format_number(value: float) -> str:
-    """Four significant digits; thousands separated; scientific below 0.001 and from 100,000."""
+    """Four significant digits, trailing zeros kept (a column reads alike); thousands separated; scientific below
+    0.001 and from 100,000."""
     a = abs(value)
     if value == 0:
         return "0"
     if a < 1e-3 or a >= 1e5:
         return f"{value:.3g}"
-    return f"{value:,.1f}" if a >= 1000 else f"{value:.4g}"
+    return f"{value:,.1f}" if a >= 1000 else f"{value:#.4g}"
 
 
 def is_missing(value: Any) -> bool:
@@ -207,8 +208,8 @@ def format_value(key: str, value: Any) -> str:
         return DASH
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if not isinstance(value, int | float):
-        return str(value)
+    if not isinstance(value, int | float) or is_config_key(key):
+        return f"{value:g}" if isinstance(value, float) else str(value)  # a config value as it is written
     q = describe(key)
     kind = q.kind if q is not None else "number"
     if kind == "seconds":
