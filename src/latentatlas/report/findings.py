@@ -173,36 +173,34 @@ def metric_run_findings(
         random: `random_spread(...)` of the test split's size and dimension.
     """
     names = list(analysis["class_names"]) if analysis else None
-    out = []
-    if get_number(summary, "test_precision_at_1") is not None:
-        out.append(
-            precision_sentence(
-                "test_precision_at_1",
-                summary["test_precision_at_1"],
-                "test images",
-                "test image",
-                get_number(summary, "test_map_at_r"),
-            )
-        )
-    auc, good = get_number(summary, "test_pair_auc"), get_number(summary, "test_good_triplet_ratio")
-    if auc is not None:
-        ratio = f" (good-triplet ratio {_v('test_good_triplet_ratio', good)})" if good is not None else ""
-        out.append(
-            Finding(f"Test pair AUC {_v('test_pair_auc', auc)}{ratio}{_reference('test_pair_auc', config, names)}.")
-        )
-    if analysis:
-        out.append(confusion_sentence(analysis["distances"]["matrix"], names, review))
-    out.append(spread_sentence(get_number(summary, "test_koleo"), get_number(summary, "test_uniformity"), random))
-    out.append(margin_sentence("test_", summary, _reference("test_margin", config, names)))
-    leak = get_number(summary, "triplet_leak_images")
-    if leak:
-        out.append(
-            Finding(
-                f"{leak} training images also appear in validation triplets (the seed's split by "
-                "triplet), so validation numbers are optimistic; the test split holds none of them."
-            )
-        )
+    p1 = get_number(summary, "test_precision_at_1")
+    out = [
+        None if p1 is None else precision_sentence("test_precision_at_1", p1, "test images", "test image",
+                                                   get_number(summary, "test_map_at_r")),
+        auc_sentence(summary, _reference("test_pair_auc", config, names)),
+        confusion_sentence(analysis["distances"]["matrix"], names, review) if analysis else None,
+        spread_sentence(get_number(summary, "test_koleo"), get_number(summary, "test_uniformity"), random),
+        margin_sentence("test_", summary, _reference("test_margin", config, names)),
+        leak_sentence(get_number(summary, "triplet_leak_images")),
+    ]  # fmt: skip
     return [f for f in out if f is not None][:MAX_SENTENCES]
+
+
+def auc_sentence(summary: Mapping[str, Any], reference: str = "") -> Finding | None:
+    """E.g. "Test pair AUC 0.948 (good-triplet ratio 0.912)", and the seed's value where one fits."""
+    auc, good = get_number(summary, "test_pair_auc"), get_number(summary, "test_good_triplet_ratio")
+    if auc is None:
+        return None
+    ratio = f" (good-triplet ratio {_v('test_good_triplet_ratio', good)})" if good is not None else ""
+    return Finding(f"Test pair AUC {_v('test_pair_auc', auc)}{ratio}{reference}.")
+
+
+def leak_sentence(leak: int | None) -> Finding | None:
+    """The seed's split by triplet puts training images into validation triplets: say how many."""
+    if not leak:
+        return None
+    return Finding(f"{leak} training images also appear in validation triplets (the seed's split by triplet), so "
+                   "validation numbers are optimistic; the test split holds none of them.")  # fmt: skip
 
 
 def analyze_findings(
