@@ -130,7 +130,6 @@ def test_a_page_of_pieces_opens_offline_and_prints_its_details(data, tmp_path):
         assert not tab.is_visible("#inside")
         first = tab.inner_text(".quantity")
         tab.emulate_media(media="print")
-        tab.evaluate("dispatchEvent(new Event('beforeprint'))")
-        assert tab.is_visible("#inside")
+        assert tab.is_visible("#inside")  # the print CSS shows a closed <details>
         browser.close()
     assert first.startswith("Test precision@1") and re.search("_", first) is None

@@ -45,10 +45,6 @@ details::details-content{content-visibility:visible;display:block}details>summar
 }
 """
 
-# Opens every <details> before printing, so a PDF holds the details sections too (no request: inline).
-PRINT_SCRIPT = "addEventListener('beforeprint',()=>document.querySelectorAll('details').forEach(d=>d.open=true));"
-
-
 def escape(text: object) -> str:
     return html.escape(str(text))
 
@@ -74,7 +70,7 @@ def link(href: str, text: str) -> str:
 
 
 def details(summary: str, body: str, open_: bool = False) -> str:
-    """A collapsible section (`body` is HTML); printing opens it (see PRINT_SCRIPT and the print CSS)."""
+    """A collapsible section (`body` is HTML); the print CSS prints it open (`::details-content`, Chromium 131+)."""
     return f"<details{' open' if open_ else ''}><summary>{escape(summary)}</summary>{body}</details>"
 
 
@@ -104,7 +100,7 @@ def page(title: str, body: str) -> str:
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{escape(title)}</title><style>{STYLE}</style><script>{PRINT_SCRIPT}</script></head>"
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
         f"<body><h1>{escape(title)}</h1>{body}</body></html>"
     )
 
