@@ -18,18 +18,60 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
 figure{display:inline-block;margin:.5em;vertical-align:top;max-width:100%}
 figure img{max-width:100%;border:1px solid #eee}figcaption{font-size:.9em;color:#555;max-width:520px}
 .note{color:#555;font-size:.92em}code{background:#f5f5f5;padding:0 .2em}
+th[title],td[title]{cursor:help}th.quantity{font-weight:normal;background:none}.better{color:#888;font-size:.85em}
+td.clear{font-weight:bold}td.clear::after{content:" *"}tr.group th{text-align:left;background:#e8eef6}
+.findings{background:#f6f8fa;border-left:4px solid #4a7ab5;padding:.6em 1em;margin:1em 0}
+.findings p{margin:.2em 0}
+dl.glossary dt{font-weight:bold;margin-top:.4em}dl.glossary dd{margin:0 0 0 1.5em;color:#444}
+.gallery{display:flex;flex-direction:column;gap:.35em;margin:.6em 0}
+.gallery .row{display:flex;align-items:flex-start;gap:.3em;flex-wrap:wrap}
+.thumb{display:inline-flex;flex-direction:column;align-items:center;font-size:.75em;width:76px;margin:0}
+.thumb img{width:64px;height:64px;image-rendering:pixelated;border:3px solid #ccc}
+.thumb.query img{border-color:#333}.thumb.right img{border-color:#2e9d48}.thumb.wrong img{border-color:#d2352b}
+.thumb figcaption{font-size:1em;color:#333;text-align:center;overflow-wrap:anywhere}
+.gallery .arrow{align-self:center;color:#888;padding:0 .3em}
+details{margin:.6em 0}details>summary{cursor:pointer;font-weight:bold}
+@page{size:A4;margin:14mm 12mm}
+@media print{
+body{max-width:none;margin:0;padding:0;font-size:10pt;color:#000}
+h1{font-size:16pt}h2{font-size:12.5pt;break-after:avoid;page-break-after:avoid}
+h3{break-after:avoid}
+figure,table,.gallery .row,.findings,dl.glossary dt{break-inside:avoid;page-break-inside:avoid}
+figure img{max-height:230mm}table{font-size:8.5pt}
+a{color:#000;text-decoration:underline}a[href^="http"]::after{content:" (" attr(href) ")";font-size:.85em}
+details::details-content{content-visibility:visible;display:block}details>summary{list-style:none}
+.findings{background:none;border-left:2pt solid #000}
+*{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+}
 """
-
 
 def escape(text: object) -> str:
     return html.escape(str(text))
 
 
+def bytes_uri(data: bytes, mime: str = "image/png") -> str:
+    """Bytes (e.g. a PNG made in memory) as a `data:` URI."""
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
 def data_uri(path: str | Path) -> str:
     """Return the file as a `data:` URI (PNG, GIF, JPEG or SVG)."""
     path = Path(path)
-    mime = _MIME.get(path.suffix.lower(), "application/octet-stream")
-    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+    return bytes_uri(path.read_bytes(), _MIME.get(path.suffix.lower(), "application/octet-stream"))
+
+
+def code(text: object) -> str:
+    """Inline code: config keys (`loss.koleo.weight`), file names."""
+    return f"<code>{escape(text)}</code>"
+
+
+def link(href: str, text: str) -> str:
+    return f'<a href="{escape(href)}">{escape(text)}</a>'
+
+
+def details(summary: str, body: str, open_: bool = False) -> str:
+    """A collapsible section (`body` is HTML); the print CSS prints it open (`::details-content`, Chromium 131+)."""
+    return f"<details{' open' if open_ else ''}><summary>{escape(summary)}</summary>{body}</details>"
 
 
 def figure(path: str | Path, caption: str = "", width: int | None = None) -> str:
