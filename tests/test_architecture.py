@@ -45,7 +45,7 @@ ALLOWED = {
     "train": {"base", "config", "train"},
     "analysis": {"base", "analysis"},  # geometry of ANY embeddings: nothing of training, models or shapes
     "latentmaps": {"base", "data", "analysis", "latentmaps"},
-    "report": {"base", "data", "analysis", "latentmaps", "report"},
+    "report": {"base", "data", "config", "analysis", "latentmaps", "report"},  # config: to tell config keys
     "tasks": BELOW_TASKS | {"tasks"},
     "sweep": BELOW_TASKS | {"tasks", "sweep"},
     "explore": BELOW_TASKS | {"tasks", "explore"},
