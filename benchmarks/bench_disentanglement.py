@@ -106,26 +106,44 @@ def _dominant(steps: dict[str, float]) -> str:
     return f"{name} ({steps[name] / sum(steps.values()):.0%})"
 
 
+def _sampler_section(fv: dict, bv: dict, fv_kw: dict, bv_kw: dict) -> list[str]:
+    fv_images = fv_kw["num_variance_estimate"] + fv_kw["batch_size"] * (fv_kw["num_train"] + fv_kw["num_eval"])
+    bv_images = 2 * bv_kw["batch_size"] * (bv_kw["num_train"] + bv_kw["num_eval"])
+    total = sum(fv.values()) + sum(bv.values())
+    return [
+        f"### FactorVAE ({fv_images:,} figures: {fv_kw}) and BetaVAE ({bv_images:,} figures: {bv_kw})",
+        "",
+        f"Both together, generation and encoding included: {total:.1f} s (target <= 120 s).",
+        "",
+        "| FactorVAE step | time | share |",
+        "|---|---|---|",
+        *_rows(fv),
+        "",
+        "| BetaVAE step | time | share |",
+        "|---|---|---|",
+        *_rows(bv),
+        "",
+        f"Dominant steps: FactorVAE {_dominant(fv)}, BetaVAE {_dominant(bv)}.",
+    ]
+
+
 def run(quick: bool = False) -> str:
     model = spread_model()
     n, dci_max_train = (600, 200) if quick else (10_000, DEFAULT_MAX_TRAIN)
-    fv_kw = dict(FACTOR_VAE_DEFAULTS)
-    bv_kw = dict(BETA_VAE_DEFAULTS)
+    fv_kw, bv_kw = dict(FACTOR_VAE_DEFAULTS), dict(BETA_VAE_DEFAULTS)
     if quick:
         fv_kw.update(num_train=10, num_eval=10, num_variance_estimate=200)
         bv_kw.update(num_train=10, num_eval=10)
     fixed = _fixed_data(model, n, dci_max_train)
     fv, bv = _with_sampler(model, factor_vae_score, fv_kw), _with_sampler(model, beta_vae_score, bv_kw)
     scores_only = sum(v for k, v in fixed.items() if not k.startswith(("generate", "encode")))
-    fv_images = fv_kw["num_variance_estimate"] + fv_kw["batch_size"] * (fv_kw["num_train"] + fv_kw["num_eval"])
-    bv_images = 2 * bv_kw["batch_size"] * (bv_kw["num_train"] + bv_kw["num_eval"])
+    names = ", ".join(shapes_factors(generate(CFG, 2, 0)[1], CFG))
     return "\n".join(
         [
             "## Disentanglement scores",
             "",
             f"Untrained `ConvVAE(latent_dim=10)` (codes rescaled to spread ~1), five families at 64x64, torch threads "
-            f"{torch.get_num_threads()}. "
-            f"Factors: {', '.join(shapes_factors(generate(CFG, 2, 0)[1], CFG))} (height and radius in 20 bins).",
+            f"{torch.get_num_threads()}. Factors: {names} (height and radius in 20 bins).",
             "",
             f"### MIG, SAP, DCI on {n:,} codes (scores alone: {scores_only:.1f} s; target <= 30 s)",
             "",
@@ -135,19 +153,6 @@ def run(quick: bool = False) -> str:
             "",
             f"Dominant step: {_dominant(fixed)}.",
             "",
-            f"### FactorVAE ({fv_images:,} figures: {fv_kw}) and BetaVAE ({bv_images:,} figures: {bv_kw})",
-            "",
-            f"Target for both together, generation and encoding included: <= 120 s; measured "
-            f"{sum(fv.values()) + sum(bv.values()):.1f} s.",
-            "",
-            "| FactorVAE step | time | share |",
-            "|---|---|---|",
-            *_rows(fv),
-            "",
-            "| BetaVAE step | time | share |",
-            "|---|---|---|",
-            *_rows(bv),
-            "",
-            f"Dominant steps: FactorVAE {_dominant(fv)}, BetaVAE {_dominant(bv)}.",
+            *_sampler_section(fv, bv, fv_kw, bv_kw),
         ]
     )

@@ -20,7 +20,7 @@ TRAVERSAL_FILE = "latent_traversals.png"
 
 def row_label(traversal: Traversal, d: int) -> str:
     """`z3: height (0.62)` or `z3: no factor`, then the dim's share of valid frames."""
-    factor = traversal.factors[d] if d < len(traversal.factors) else None
+    factor = traversal.factors[d]
     if factor is None:
         name = "no factor"
     else:

@@ -26,9 +26,13 @@ from latentatlas.latentmaps.disentanglement.sampling import (
     observe_all,
 )
 
-# disentanglement_lib's study (its gin configs), and the sample counts changed here
-REFERENCE = {"batch_size": 64, "num_train": 10_000, "num_eval": 5_000, "num_variance_estimate": 10_000}
-REFERENCE["prune_threshold"] = 0.05
+REFERENCE = {  # disentanglement_lib's study (its gin configs)
+    "batch_size": 64,
+    "num_train": 10_000,
+    "num_eval": 5_000,
+    "num_variance_estimate": 10_000,
+    "prune_threshold": 0.05,
+}
 DEFAULTS = {**REFERENCE, "num_train": 800, "num_eval": 400}  # each point costs batch_size figures
 
 

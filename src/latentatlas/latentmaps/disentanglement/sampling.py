@@ -29,7 +29,8 @@ class FactorSampler(Protocol):
     factor_names: tuple[str, ...]
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """n factor vectors drawn as the data set draws them: (n, K) float64."""
+        """n factor vectors drawn as the data set draws them: a new (n, K) float64 array (the scores write
+        the fixed factor into it)."""
         ...
 
     def observe(self, factors: np.ndarray) -> np.ndarray:

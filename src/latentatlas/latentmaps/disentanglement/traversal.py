@@ -37,23 +37,29 @@ class Traversal:
     probs: np.ndarray = field(repr=False)  # (L, T, S, S) decoded probabilities
     iou: np.ndarray = field(repr=False)  # (L, T) best oracle IoU
     valid: np.ndarray = field(repr=False)  # (L, T) bool
-    factors: tuple[str | None, ...] = ()  # (L,) most informative factor per dim, None below min_info
-    info: np.ndarray | None = None  # (L,) that factor's entry of the info matrix
-    kind: str = "prior"  # "prior" (VAE, +-span) or "data" (AE, mean +- span * std)
-    span: float = DEFAULT_SPAN
+    factors: tuple[str | None, ...]  # (L,) most informative factor per dim, None below min_info or without info
+    info: np.ndarray | None  # (L,) that factor's entry of the info matrix
+    kind: str  # "prior" (VAE, +-span) or "data" (AE, mean +- span * std)
+    span: float
 
     @property
     def z(self) -> np.ndarray:
-        """Latents of all frames: (L, T, L); frame (d, t) is `center` with coordinate d set to values[d, t]."""
-        n_dims, steps = self.values.shape
-        z = np.broadcast_to(self.center, (n_dims, steps, n_dims)).copy()
-        z[np.arange(n_dims), :, np.arange(n_dims)] = self.values
-        return z
+        """Latents of all frames: (L, T, L); see `frame_latents`."""
+        return frame_latents(self.center, self.values)
 
     @property
     def validity(self) -> np.ndarray:
         """Share of valid frames per dim: (L,)."""
         return self.valid.mean(axis=1)
+
+
+def frame_latents(center: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Latents of all frames: center (L,), values (L, T) -> (L, T, L); frame (d, t) is `center` with coordinate
+    d set to values[d, t]."""
+    n_dims, steps = values.shape
+    z = np.broadcast_to(center, (n_dims, steps, n_dims)).copy()
+    z[np.arange(n_dims), :, np.arange(n_dims)] = values
+    return z
 
 
 def traversal_values(codes: np.ndarray, variational: bool, steps: int = DEFAULT_STEPS, span: float = DEFAULT_SPAN):
@@ -110,20 +116,18 @@ def latent_traversals(
     if steps < 2 or span <= 0:
         raise ConfigError(f"traversal: steps={steps}, span={span}; use steps >= 2 and span > 0")
     x = _check_codes(codes, int(model.latent_dim))
-    center, values, kind = traversal_values(x, bool(getattr(model, "variational", False)), steps, span)
-    out = Traversal(values, center, np.zeros(0), np.zeros(0), np.zeros(0, bool), kind=kind, span=span)
+    n_dims = x.shape[1]
+    labels, best = (None,) * n_dims, None
     if info is not None:
         if factor_names is None:
             raise ConfigError("traversal: info given without factor_names; pass the K factor names of its columns")
-        out.factors, out.info = dim_labels(info, factor_names, min_info)
-        if len(out.factors) != x.shape[1]:
-            raise DataError(f"info: {len(out.factors)} rows for {x.shape[1]} latent dims; give one row per dim")
-    n_dims = x.shape[1]
-    probs = decode_latents(model, out.z.reshape(n_dims * steps, n_dims), batch_size)  # (L*T, S, S)
+        labels, best = dim_labels(info, factor_names, min_info)
+        if len(labels) != n_dims:
+            raise DataError(f"info: {len(labels)} rows for {n_dims} latent dims; give one row per dim")
+    center, values, kind = traversal_values(x, bool(getattr(model, "variational", False)), steps, span)
+    z = frame_latents(center, values)  # (L, T, L)
+    probs = decode_latents(model, z.reshape(n_dims * steps, n_dims), batch_size)  # (L*T, S, S)
     scores = oracle.score(probs)
-    out.probs = probs.reshape(n_dims, steps, *probs.shape[1:])
-    out.iou = np.asarray(scores.iou).reshape(n_dims, steps)
-    out.valid = np.asarray(scores.valid).reshape(n_dims, steps)
-    if not out.factors:
-        out.factors = (None,) * n_dims
-    return out
+    grid = (n_dims, steps)
+    return Traversal(values, center, probs.reshape(*grid, *probs.shape[1:]), np.asarray(scores.iou).reshape(grid),
+                     np.asarray(scores.valid).reshape(grid), labels, best, kind, span)  # fmt: skip
