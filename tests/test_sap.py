@@ -36,15 +36,22 @@ def test_discrete_factors_are_scored_by_a_balanced_linear_svm_on_each_latent(rng
     assert result.by_r2 == (False, True, True)
     table = as_factor_table(factors)
     train, test = split_indices(300, 2 / 3, seed=2)
+    mean, std = z[train].mean(0), z[train].std(0)
     for j in range(3):
-        svm = LinearSVC(C=0.01, class_weight="balanced", random_state=2).fit(
-            z[train, j : j + 1], table.labels[train, 0]
-        )
-        acc = np.mean(svm.predict(z[test, j : j + 1]) == table.labels[test, 0])
+        svm = LinearSVC(C=0.01, class_weight="balanced", dual=False, random_state=2)
+        svm.fit((z[train, j : j + 1] - mean[j]) / std[j], table.labels[train, 0])
+        acc = np.mean(svm.predict((z[test, j : j + 1] - mean[j]) / std[j]) == table.labels[test, 0])
         assert result.score_matrix[j, 0] == pytest.approx(acc)
     np.testing.assert_allclose(result.score_matrix[:, 1:], r2_matrix(z[train], table.values[train, 1:]))
     top = np.sort(result.score_matrix, axis=0)
     assert result.score == pytest.approx(np.mean(top[-1] - top[-2]))
+
+
+def test_svm_scores_do_not_depend_on_the_units_of_a_latent(rng):
+    z, factors = _data(rng, 2000, noise=0.3)
+    units = np.array([300.0, 0.01, 7.0])  # an AE's arbitrary scales; a ConvergenceWarning would fail the test
+    result = sap(z * units + 5.0, factors, continuous=False)
+    np.testing.assert_allclose(result.score_matrix, sap(z, factors, continuous=False).score_matrix, atol=2e-3)
 
 
 def test_reference_modes_score_every_factor_one_way(rng):

@@ -5,7 +5,7 @@ A score matrix S (L, K) rates how well each single latent predicts each factor; 
 of the gap between the best and the second-best latent. The reference scores a factor one of two ways:
 
 - discrete: S_jk is the test accuracy of a linear SVM (`LinearSVC(C=0.01, class_weight="balanced")`) trained
-  on latent j alone to predict factor k's labels;
+  on latent j alone (standardised) to predict factor k's labels;
 - continuous: S_jk is the R^2 of a 1-D linear regression of factor k on latent j,
   `Cov(z_j, v_k)^2 / (Var z_j Var v_k)` on the training part, 0 for a latent with variance <= 1e-12.
 
@@ -59,11 +59,21 @@ def r2_matrix(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
 def svm_accuracy_matrix(
     x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, seed: int = 0
 ) -> np.ndarray:
-    """Test accuracy of a linear SVM on each single latent for each factor: (N, L), (N, K) labels -> (L, K)."""
+    """Test accuracy of a linear SVM on each single latent for each factor: (N, L), (N, K) labels -> (L, K).
+
+    Two changes from the reference, both for codes whose units are arbitrary (an AE's): each latent is
+    standardised with the training part's mean and std first, so the strong L2 penalty (C = 0.01) acts as it
+    does on a VAE's unit-scale codes whatever the units; and the primal solver (`dual=False`) solves the same
+    problem as the reference's liblinear dual, which stops at its iteration limit on unscaled codes
+    (scikit-learn recommends the primal for n_samples > n_features; its `dual="auto"` picks it too).
+    """
+    mean, std = x_train.mean(axis=0), x_train.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
     out = np.zeros((x_train.shape[1], y_train.shape[1]))
     for j in range(x_train.shape[1]):
         for k in range(y_train.shape[1]):
-            svm = LinearSVC(C=0.01, class_weight="balanced", random_state=seed)
+            svm = LinearSVC(C=0.01, class_weight="balanced", dual=False, random_state=seed)
             svm.fit(x_train[:, j : j + 1], y_train[:, k])
             out[j, k] = np.mean(svm.predict(x_test[:, j : j + 1]) == y_test[:, k])
     return out
