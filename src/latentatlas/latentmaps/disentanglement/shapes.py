@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentatlas.analysis.latent import encode_dataset
 from latentatlas.data.shapes import FAMILIES, ShapesConfig, render
 from latentatlas.errors import ConfigError
+from latentatlas.latentmaps.codec import encode_dataset
 
 SHAPES_FACTORS = ("family", "orientation", "height", "radius", "cx", "cy", "tilt")
 _DISCRETE = ("family", "orientation")

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentatlas.analysis.latent import decode_latents
 from latentatlas.errors import ConfigError, DataError
+from latentatlas.latentmaps.codec import decode_latents
 
 DEFAULT_STEPS, DEFAULT_SPAN, MIN_INFO = 9, 2.0, 0.05
 
