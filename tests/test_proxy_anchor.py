@@ -54,7 +54,7 @@ def test_matches_loop(rng):
     want, with_pos = reference(x.detach(), labels, loss.proxies.detach(), 0.2, 4.0)
     assert value.item() == pytest.approx(want, rel=1e-12)
     assert stats["proxies_with_positives"] == with_pos == 5
-    assert stats["pos"] + stats["neg"] == pytest.approx(value.item(), rel=1e-12)
+    assert stats["proxy_positive"] + stats["proxy_negative"] == pytest.approx(value.item(), rel=1e-12)
 
 
 def test_proxies_are_trainable_parameters_and_round_trip(rng):

@@ -15,6 +15,8 @@ import yaml
 from latentatlas.config_schema import field_type, from_dict, to_dict, validate_tree
 from latentatlas.data.config import DataConfig
 from latentatlas.errors import ConfigError
+from latentatlas.losses.config import MetricLossConfig
+from latentatlas.losses.factory import check_metric_batch
 from latentatlas.models.config import AUTOENCODERS, EMBEDDERS, ModelConfig
 
 
@@ -36,8 +38,9 @@ class KoLeoConfig:
 @dataclass
 class LossConfig:
     """Losses. Autoencoders: reconstruction + beta * KL, beta ramped linearly over `kl_warmup_epochs`.
-    Embedders: triplet loss with `margin` on `distance`, `mining` in class-balanced batches (`none` = fixed
-    triplets), plus `koleo.weight` * KoLeo."""
+    Embedders: the metric loss `metric.name` (default the triplet loss with `margin` on `distance`, `mining` in
+    class-balanced batches, `none` = fixed triplets; or normalized softmax, ProxyAnchor, SupCon, multi-similarity
+    with their options under `metric.<name>`), plus `koleo.weight` * KoLeo."""
 
     beta: float = 1.0
     kl_warmup_epochs: int = 0
@@ -45,6 +48,7 @@ class LossConfig:
     distance: Literal["cosine", "euclidean"] = "cosine"
     mining: Literal["none", "all", "hard", "semi_hard"] = "all"
     koleo: KoLeoConfig = field(default_factory=KoLeoConfig)
+    metric: MetricLossConfig = field(default_factory=MetricLossConfig)
 
     def validate(self, prefix: str) -> None:
         if self.beta < 0:
@@ -141,10 +145,19 @@ class Config:
 
     def _validate_images(self) -> None:
         t, loss = self.train, self.loss
-        if self.data.images.triplets == "seed" and loss.mining != "none":
+        seed = self.data.images.triplets == "seed"
+        if seed and loss.metric.name != "triplet":
+            raise ConfigError(f"loss.metric.name: {loss.metric.name} needs labelled batches; the seed's fixed "
+                              "triplets train the triplet loss only (use data.images.triplets=mined)")  # fmt: skip
+        if seed and loss.metric.scope == "effective":
+            raise ConfigError("loss.metric.scope: fixed triplets are means over triplets, exact per micro-batch; "
+                              "use scope=micro")  # fmt: skip
+        if seed and loss.mining != "none":
             raise ConfigError("loss.mining: fixed seed triplets are not mined; set loss.mining=none")
-        if self.data.images.triplets == "mined" and loss.mining == "none":
+        if not seed and loss.metric.name == "triplet" and loss.mining == "none":
             raise ConfigError("loss.mining: class-balanced batches need a mining rule; use all, hard or semi_hard")
+        if not seed:
+            check_metric_batch(loss.metric.name, t.classes_per_batch, t.images_per_class, loss.mining)
         micro = t.batch_size if self.data.images.triplets == "seed" else t.classes_per_batch
         if micro % t.accumulation:
             what = "train.batch_size" if self.data.images.triplets == "seed" else "train.classes_per_batch"

@@ -80,10 +80,16 @@ class MultiSimilarityConfig:
 class MetricLossConfig:
     """Which metric loss trains the embedder (`name`) and the options of each; only `name`'s are used.
 
+    `scope` (under gradient accumulation): `micro` computes the loss on each micro-batch (plain accumulation;
+    exact for losses that are means over samples, such as the normalized softmax), `effective` over the whole
+    effective batch through GradCache (exact for batch-level losses: mined triplets, SupCon, multi-similarity,
+    ProxyAnchor).
+
     Build it with `build_metric_loss(cfg.name, num_classes, embedding_dim, **cfg.options())`.
     """
 
     name: MetricLossName = "triplet"
+    scope: Literal["micro", "effective"] = "micro"
     normalized_softmax: NormalizedSoftmaxConfig = field(default_factory=NormalizedSoftmaxConfig)
     proxy_anchor: ProxyAnchorConfig = field(default_factory=ProxyAnchorConfig)
     supcon: SupConConfig = field(default_factory=SupConConfig)

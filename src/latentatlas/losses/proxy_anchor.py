@@ -87,5 +87,6 @@ class ProxyAnchorLoss(nn.Module):
         neg_terms = log1p_sum_exp(self.alpha * (cos + self.margin), ~positive, dim=0)  # (C,)
         n_with = int(with_positives.sum())
         pos, neg = pos_terms.sum() / n_with, neg_terms.sum() / self.num_classes
-        stats = {"pos": float(pos.detach()), "neg": float(neg.detach()), "proxies_with_positives": float(n_with)}
+        stats = {"proxy_positive": float(pos.detach()), "proxy_negative": float(neg.detach()),
+                 "proxies_with_positives": float(n_with)}  # fmt: skip
         return pos + neg, stats

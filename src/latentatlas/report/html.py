@@ -45,6 +45,7 @@ details::details-content{content-visibility:visible;display:block}details>summar
 }
 """
 
+
 def escape(text: object) -> str:
     return html.escape(str(text))
 

@@ -21,6 +21,7 @@ from latentatlas.analysis.retrieval import retrieval_metrics
 from latentatlas.config import Config
 from latentatlas.data.augment import Augment
 from latentatlas.data.triplets import ClassBalancedBatches, fixed_val_triplets
+from latentatlas.losses.factory import build_metric_loss
 from latentatlas.losses.objective import MetricObjective
 from latentatlas.losses.triplet import TripletLoss
 from latentatlas.models.build import build_model
@@ -42,12 +43,10 @@ METRIC_NAMES = (
 )
 
 
-def _metrics(prefix: str, emb: torch.Tensor, labels: np.ndarray, triplets: np.ndarray, loss: TripletLoss) -> dict:
+def _metrics(prefix: str, emb: torch.Tensor, labels: np.ndarray, triplets: np.ndarray, fixed: TripletLoss) -> dict:
     """Pair metrics on fixed triplets, triplet loss, and retrieval (precision@1, MAP@R) over the images."""
     t = torch.as_tensor(triplets)
     a, p, n = emb[t[:, 0]], emb[t[:, 1]], emb[t[:, 2]]
-    # the seed's loss on fixed triplets, with the run's margin and distance (also for mined training)
-    fixed = TripletLoss(loss.margin, loss.distance, "none")
     out = {f"{prefix}_loss": float(fixed(torch.cat([a, p, n]))[0])}
     out.update({f"{prefix}_{k}": float(v) for k, v in pair_metrics(a, p, n).items()})
     ks = tuple(k for k in (1, 5, 10) if k < len(labels))  # tiny validation sets have fewer neighbours
@@ -58,11 +57,19 @@ def _metrics(prefix: str, emb: torch.Tensor, labels: np.ndarray, triplets: np.nd
     return out
 
 
+def _metric_loss(config: Config, num_classes: int) -> torch.nn.Module:
+    """The metric loss `loss.metric.name` with its options (the triplet loss's are `loss.margin/distance/mining`)."""
+    loss = config.loss
+    options = loss.metric.options()
+    if loss.metric.name == "triplet":
+        options = {"margin": loss.margin, "distance": loss.distance, "mining": loss.mining}
+    return build_metric_loss(loss.metric.name, num_classes, config.model.embedding_dim, **options)
+
+
 class MetricTask:
     """Data, model and steps of a metric-learning run (a `latentatlas.train.Task`)."""
 
     metric_names = METRIC_NAMES
-    loss_module = None  # the triplet loss owns no parameters
 
     def __init__(self, config: Config, device: torch.device):
         self.config, self.device = config, device
@@ -74,8 +81,13 @@ class MetricTask:
         self.train_aug = Augment(size=size, padding=im.padding, channels_last=cl, train=im.augment)
         self.eval_aug = eval_transform(config)
         loss = config.loss
-        self.loss = TripletLoss(loss.margin, loss.distance, loss.mining)
-        self.objective = MetricObjective(self.loss, loss.koleo.weight, loss.koleo.scope, loss.koleo.eps)
+        self.loss = _metric_loss(config, len(self.data.images.class_names)).to(device)
+        # the loss's parameters (class vectors, proxies) are trained and checkpointed with the model
+        self.loss_module = self.loss if any(True for _ in self.loss.parameters()) else None
+        self.objective = MetricObjective(self.loss, loss.koleo.weight, loss.koleo.scope, loss.koleo.eps,
+                                         name=loss.metric.name, metric_scope=loss.metric.scope)  # fmt: skip
+        # the seed's loss on fixed triplets with the run's margin and distance: the validation loss of every run
+        self.fixed_triplet_loss = TripletLoss(loss.margin, loss.distance, "none")
         self.pixels = self.data.images.images.to(device)  # (N, C, H, W) uint8, all in memory
         self.labels = self.data.images.labels.to(device)
         if im.triplets == "mined":
@@ -130,9 +142,11 @@ class MetricTask:
         return self.objective(emb, [labels], [len(emb)])
 
     def gradcache_objective(self) -> MetricObjective | None:
-        """KoLeo over the whole effective batch needs GradCache; other losses accumulate exactly as they are."""
-        koleo = self.config.loss.koleo
-        return self.objective if koleo.weight > 0 and koleo.scope == "effective" else None
+        """A loss over the whole effective batch (KoLeo or the metric loss with scope `effective`) needs GradCache;
+        per-micro-batch losses accumulate exactly as they are."""
+        loss = self.config.loss
+        whole = (loss.koleo.weight > 0 and loss.koleo.scope == "effective") or loss.metric.scope == "effective"
+        return self.objective if whole else None
 
     # -- evaluation ----------------------------------------------------------------------------------------------
     def embed(self, idx: np.ndarray) -> torch.Tensor:
@@ -141,7 +155,7 @@ class MetricTask:
     def validate(self, epoch: int) -> dict[str, float]:
         d = self.data
         emb = self.embed(d.val_idx)
-        return _metrics("val", emb, d.labels_np[d.val_idx], d.val_triplets_local, self.loss)
+        return _metrics("val", emb, d.labels_np[d.val_idx], d.val_triplets_local, self.fixed_triplet_loss)
 
     def finalize(self, run_dir: Path, history: list[dict[str, Any]]) -> dict[str, Any]:
         """Test-split evaluation of the best model, its embeddings and the geometry analysis of seed 000."""
