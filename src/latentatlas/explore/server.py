@@ -133,13 +133,24 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+    """The listening socket; `root` (the explorer folder) and `api` are set before it serves."""
 
-    def __init__(self, address: tuple[str, int], root: Path, api: ExplorerApi):
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        super().__init__(address, _Handler)
-        self.root, self.api = root, api
+    daemon_threads = True
+    root: Path
+    api: ExplorerApi
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+def _bind(host: str, port: int) -> _Server:
+    try:
+        return (_Server6 if ":" in host else _Server)((host, port), _Handler)
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            raise LatentAtlasError(f"--port {port}: already in use on {host}; pass --port 0 to pick a free one") from e
+        raise LatentAtlasError(f"--host {host}: cannot listen there ({e.strerror}); use 127.0.0.1") from e
 
 
 class ExplorerServer:
@@ -194,29 +205,29 @@ def open_server(
         host, port: where to listen; port 0 picks a free port.
         decoder, oracle: `decode(z) -> probs` and `valid(probs) -> bool` for live decodes of generative runs.
     """
+    httpd = _bind(host, port)  # first: a port in use fails before anything is written
     temp = None
-    if isinstance(source, ExplorerData):
-        if out_dir is None:
-            temp = Path(tempfile.mkdtemp(prefix="latentatlas-explore-"))
-            out_dir, force = temp / "explorer", False
-        root = write_explorer(source, out_dir, force=force).parent.resolve()
-        api = ExplorerApi(
-            root, source.n, source.metric,
-            NeighbourIndex(source.embeddings, source.metric) if source.embeddings is not None else None,
-            source.labels, source.class_names, decoder, oracle,
-            source.latent.latent_dim if source.latent is not None else None,
-        )  # fmt: skip
-    else:
-        root = Path(source).resolve()
-        api = api_for_folder(root, decoder, oracle)
     try:
-        httpd = _Server((host, port), root, api)
-    except OSError as e:
+        if isinstance(source, ExplorerData):
+            if out_dir is None:
+                temp = Path(tempfile.mkdtemp(prefix="latentatlas-explore-"))
+                out_dir, force = temp / "explorer", False
+            root = write_explorer(source, out_dir, force=force).parent.resolve()
+            api = ExplorerApi(
+                root, source.n, source.metric,
+                NeighbourIndex(source.embeddings, source.metric) if source.embeddings is not None else None,
+                source.labels, source.class_names, decoder, oracle,
+                source.latent.latent_dim if source.latent is not None else None,
+            )  # fmt: skip
+        else:
+            root = Path(source).resolve()
+            api = api_for_folder(root, decoder, oracle)
+    except BaseException:
+        httpd.server_close()
         if temp is not None:
             shutil.rmtree(temp, ignore_errors=True)
-        if e.errno == errno.EADDRINUSE:
-            raise LatentAtlasError(f"--port {port}: already in use on {host}; pass --port 0 to pick a free one") from e
-        raise LatentAtlasError(f"--host {host}: cannot listen there ({e.strerror}); use 127.0.0.1") from e
+        raise
+    httpd.root, httpd.api = root, api
     return ExplorerServer(httpd, temp)
 
 
