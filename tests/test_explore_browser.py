@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from matplotlib.path import Path as PolyPath
 
-from latentatlas.explore import atlas, explorer_data, write_explorer
+from latentatlas.explore import ExplorerData, atlas, explorer_data, write_explorer
 
 from .explore_browser import browser, isolated_point, open_page  # noqa: F401 (browser is a fixture)
 from .explore_helpers import CLASS_NAMES, brute_knn, labelled
@@ -171,3 +171,53 @@ def test_colour_by_metadata_and_quantities(cosine_page):
     assert opened.page.locator("#class-list .item").count() == 4  # classes can still be hidden
     opened.page.select_option("#color-by", keys["split"])
     assert opened.page.eval_on_selector_all("#legend > .item", "r => r.map(e => e.dataset.name)") == ["test", "train"]
+
+
+def test_wheel_zooms_about_the_cursor_and_drag_pans(cosine_page):
+    data, opened = cosine_page
+    page = opened.page
+    r = page.evaluate("__explorer.canvasRect()")
+    p = (round(r["left"] + 300), round(r["top"] + 250))  # whole pixels: mouse events carry whole client px
+    under = page.evaluate(f"__explorer.toData({p[0] - r['left']}, {p[1] - r['top']})")
+    scale = page.evaluate("__explorer.view().scale")
+    page.mouse.move(*p)
+    page.mouse.wheel(0, -200)
+    page.wait_for_function(f"__explorer.view().scale > {scale}")
+    np.testing.assert_allclose(page.evaluate(f"__explorer.toData({p[0] - r['left']}, {p[1] - r['top']})"), under)
+    page.keyboard.down("Control")  # a touchpad pinch arrives as a wheel event with ctrlKey
+    before = page.evaluate("__explorer.view().scale")
+    page.mouse.wheel(0, 50)
+    page.keyboard.up("Control")
+    page.wait_for_function(f"__explorer.view().scale < {before}")
+    assert page.evaluate("__explorer.view().scale") == pytest.approx(before * np.exp(-0.5), rel=1e-9)
+    v0 = page.evaluate("__explorer.view()")
+    _drag(page, [p, (p[0] + 60, p[1] + 40)])
+    v1 = page.evaluate("__explorer.view()")
+    assert v1["cx"] == pytest.approx(v0["cx"] - 60 / v0["scale"]) and v1["cy"] == pytest.approx(
+        v0["cy"] + 40 / v0["scale"]
+    )
+
+
+def test_ellipses_overlay_in_class_colours(cosine_page):
+    data, opened = cosine_page
+    opened.page.check("#ellipses")
+    e = data.ellipses.ellipses[1]
+    px, py = opened.canvas_xy(e.center)
+    ctx = "document.getElementById('overlay-canvas').getContext('2d')"
+    rgba = opened.page.evaluate(f"Array.from({ctx}.getImageData({int(px)}, {int(py)}, 1, 1).data)")
+    assert rgba == [0xFF, 0x7F, 0x0E, 255]  # class 1's colour (tab10 orange), the ellipse's centre dot
+
+
+def test_density_shading_keeps_dense_and_sparse_apart(browser, tmp_path):  # noqa: F811
+    rng = np.random.default_rng(0)
+    xy = np.concatenate([rng.normal(size=(30_000, 2)) * 0.15, [[3.0, 3.0], [-3.0, -3.0]]]).astype(np.float32)
+    page = write_explorer(ExplorerData(coords=xy), tmp_path / "dense")
+    opened = open_page(browser, page.as_uri())
+    opened.page.select_option("#point-size", "1")
+    alpha = lambda p: opened.page.evaluate("([x, y]) => __explorer.pixel(x, y)[3]", list(opened.canvas_xy(p)))  # noqa: E731
+    dense, lone = alpha((0.0, 0.0)), alpha((3.0, 3.0))
+    assert dense > 200 and 60 < lone < 150  # the blob's centre is near opaque, a lone point light
+    opened.page.uncheck("#density")
+    assert alpha((3.0, 3.0)) == 255
+    opened.assert_clean(page.parent.as_uri() + "/")
+    opened.page.close()

@@ -5,6 +5,8 @@ import base64
 import io
 import json
 import re
+import sys
+import types
 
 import numpy as np
 import pytest
@@ -13,7 +15,7 @@ from PIL import Image
 
 from latentatlas.analysis import analyze, pca_2d
 from latentatlas.errors import ConfigError, DataError, LatentAtlasError
-from latentatlas.explore import ExplorerData, NeighbourIndex, explorer_data, from_analysis, write_explorer
+from latentatlas.explore import ExplorerData, NeighbourIndex, explorer_data, from_analysis, projection, write_explorer
 from latentatlas.explore import data as data_module
 from latentatlas.explore import write as write_module
 from latentatlas.explore.atlas import atlas_layout, atlas_pngs
@@ -176,3 +178,34 @@ def test_single_file_refuses_above_the_limit_with_its_size(rng, tmp_path, monkey
     with pytest.raises(LatentAtlasError, match=rf"would be {size / 1e6:.1f} MB, above the .* MB limit"):
         write_explorer(data, tmp_path / "two", single_file=True)
     assert not (tmp_path / "two").exists()
+
+
+class _FakeUMAP:
+    """Stands in for umap.UMAP (whose first fit compiles for a minute): a fixed linear map, recording its calls."""
+
+    calls: list = []
+
+    def __init__(self, **kwargs):
+        self.kwargs = kwargs
+
+    def fit_transform(self, x):
+        _FakeUMAP.calls.append(("fit", len(x)))
+        return x[:, :2] * 2.0
+
+    def transform(self, x):
+        _FakeUMAP.calls.append(("transform", len(x)))
+        return x[:, :2] * 2.0
+
+
+def test_umap_is_fitted_on_a_sample_and_the_page_says_so(rng, monkeypatch):
+    monkeypatch.setitem(sys.modules, "umap", types.SimpleNamespace(UMAP=_FakeUMAP))
+    monkeypatch.setattr(projection, "UMAP_FIT_MAX", 40)
+    _FakeUMAP.calls = []
+    x, y = labelled(rng, n=100, d=5)
+    data = explorer_data(x, y, metric="euclidean", projection="umap")
+    assert _FakeUMAP.calls == [("fit", 40), ("transform", 60)]
+    np.testing.assert_allclose(data.coords, x[:, :2] * 2.0, rtol=1e-6)
+    assert data.notes == ["UMAP was fitted on a random sample of 40 of the 100 points; the others are placed by it"]
+    monkeypatch.setitem(sys.modules, "umap", None)  # not installed
+    with pytest.raises(ConfigError, match="umap-learn is not installed; pip install umap-learn, or use pca"):
+        explorer_data(x, y, projection="umap")

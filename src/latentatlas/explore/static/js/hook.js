@@ -19,6 +19,7 @@ LA.hook = function (app) {
       last: d && { x: d.x, y: d.y, z: d.z, ix: d.ix, iy: d.iy, slice: d.slice, valid: d.valid, source: d.source,
         binary: d.binary, pixels: Array.from(d.pixels), badge: app.$("decode-badge").textContent },
       morph: lat.morph.valid && { valid: lat.morph.valid.slice(), source: lat.morph.source, mode: lat.morph.mode,
+        ends: lat.morph.ends.map((e) => e.slice()),
         frames: lat.morph.frames.map((f) => Array.from(f)) },
     };
   };

@@ -138,7 +138,7 @@ LA.Renderer = class {
     const size = Math.min(Math.max(cmax, 1), 65535) + 1;
     const lut = new Uint8Array(size).fill(255);
     if (!this.density || cmax <= 4) return lut;
-    const a1 = Math.max(0.3, 1 - 0.15 * Math.log2(cmax / 4)), logMax = Math.log(cmax);
+    const a1 = Math.max(0.3, 1 - 0.25 * Math.log2(cmax / 4)), logMax = Math.log(cmax);
     for (let c = 1; c < size; c++) lut[c] = Math.round(255 * (a1 + (1 - a1) * Math.min(1, Math.log(c) / logMax)));
     return lut;
   }
