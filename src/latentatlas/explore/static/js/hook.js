@@ -25,6 +25,7 @@ LA.hook = function (app) {
   };
   return {
     ready: true,
+    readyMs: performance.now(), // since navigation start: the page's load-to-interactive time
     n: app.ds.n,
     app,
     redraw: () => app.redraw(),
