@@ -221,3 +221,17 @@ def test_density_shading_keeps_dense_and_sparse_apart(browser, tmp_path):  # noq
     assert alpha((3.0, 3.0)) == 255
     opened.assert_clean(page.parent.as_uri() + "/")
     opened.page.close()
+
+
+def test_inline_notebook_iframe_runs_the_page(browser, explorers):  # noqa: F811
+    from latentatlas.explore.notebook import inline
+
+    data, _, _ = explorers["cosine"]
+    page = browser.new_page()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.set_content("<html><body>" + inline(data)._repr_html_() + "</body></html>")
+    frame = page.frame_locator("iframe")
+    frame.locator("#legend .item").first.wait_for()
+    assert frame.locator("#legend .item").count() == 4 and errors == []
+    page.close()

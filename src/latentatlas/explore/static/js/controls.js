@@ -37,6 +37,13 @@ LA.controls = (function () {
       $("heatmap-title").textContent = "Class distances (" + ds.m.class_distances.name + ")";
       LA.panels.heatmap($("heatmap-canvas"), $("heatmap-info"), ds, (i, j) => heatmapCell(app, i, j));
     }
+    const kInput = $("k-input"), kMax = LA.api.served && LA.api.info.neighbours ? LA.api.info.max_k : ds.nn ? ds.nn.k : 10;
+    kInput.max = kMax; kInput.value = st.k;
+    kInput.addEventListener("change", () => {
+      st.k = Math.max(1, Math.min(kMax, Math.round(Number(kInput.value)) || 1));
+      kInput.value = st.k;
+      if (st.clicked >= 0) app.clickPoint(st.clicked);
+    });
     renderNotes(app); renderStats(app);
     LA.attachGestures(app.wrap, app.view, gestures(app));
     document.addEventListener("keydown", (e) => keys(app, e));
