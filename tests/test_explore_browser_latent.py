@@ -136,6 +136,13 @@ def test_served_hover_decodes_exactly_and_sliders_move_freely(browser, served_3d
         probs = render_decoder(np.array(last["z"], np.float32)[None])
         np.testing.assert_array_equal(last["pixels"], np.rint(probs[0] * 255).astype(np.uint8).ravel())
         assert last["valid"] == bool(render_valid(probs)[0])
+    opened.page.select_option("#plane-select", "dims:0:2")  # served: any plane of two dims or PCA axes
+    mu = data.latent.latents
+    coords = opened.page.evaluate("Array.from(__explorer.app.ds.coords)")
+    np.testing.assert_array_equal(np.array(coords, np.float32).reshape(-1, 2), mu[:, [0, 2]])
+    last = _hover(opened, opened.screen(np.median(mu[:, [0, 2]], axis=0)), f"d.source === 'server' && d.x !== {prev_x}")
+    rest = np.sort(mu[:, 1].astype(np.float64))[(len(mu) - 1) // 2]  # the page's (lower) median of z2
+    np.testing.assert_allclose(last["z"], [last["x"], rest, last["y"]], rtol=1e-12)
     opened.page.select_option("#morph-mode", "slerp")
     for frac in (0.2, 0.8):
         opened.page.mouse.click(*opened.screen(np.quantile(plane.coords, frac, axis=0)))

@@ -170,7 +170,7 @@ LA.controls = (function () {
   function renderNeighbours(app) {
     const st = app.st;
     app.$("neighbour-panel").hidden = st.clicked < 0;
-    LA.panels.neighbours(app.$("neighbours"), app.ds, st.clicked, st.neighbours, st.neighbourNote, (i) => app.clickPoint(i));
+    LA.panels.neighbours(app.$("neighbours"), app.ds, st.neighbours, st.neighbourNote, (i) => app.clickPoint(i));
   }
 
   function renderSelection(app) {

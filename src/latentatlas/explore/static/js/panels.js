@@ -100,8 +100,8 @@ LA.panels = (function () {
     info.textContent = `${fmt(lo)} (dark) to ${fmt(hi)} (yellow); click a cell to highlight its two classes`;
   }
 
-  /** The neighbour list of point `q`: rows of rank, thumbnail, index, label, distance. */
-  function neighbours(box, ds, q, list, note, onPick) {
+  /** The neighbour list: a note, then rows of rank, thumbnail, index, label, distance. */
+  function neighbours(box, ds, list, note, onPick) {
     box.replaceChildren();
     box.append(el("p", { class: "note" }, note));
     if (!list) return;
