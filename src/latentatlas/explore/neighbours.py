@@ -1,0 +1,142 @@
+"""Exact k nearest neighbours in the full D-dimensional space, through the geometry layer's retrieval engine.
+
+One engine: the ranking is `analysis.retrieval`'s (the same scores, blockwise into one reused (B, N) buffer, equal
+scores ordered by the neighbour's index), so the explorer's neighbours are exactly the ones retrieval metrics count,
+and any speed-up there speeds up the explorer. The point itself is left out. Distances of the k found neighbours
+are then recomputed in float64 from the embeddings, so the listed numbers are not float32 score differences.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from latentatlas.analysis.distances import DEFAULT_MEMORY_BUDGET, as_matrix
+from latentatlas.analysis.retrieval import _prepare, _ranked_neighbours, _scores
+from latentatlas.errors import ConfigError
+
+_RANKING = {"cosine": "cosine", "euclidean": "euclidean", "sqeuclidean": "euclidean"}  # same order
+
+
+class NeighbourIndex:
+    """Exact k-NN queries among N points under a metric.
+
+    Args:
+        x: (N, D) float embeddings (numpy or torch); float32 is kept as is (no copy of the input).
+        metric: "cosine" (distance 1 - cos), "euclidean" or "sqeuclidean" (both ranked by L2 distance).
+        memory_budget: bytes for the (B, N) score block of `all`.
+    """
+
+    def __init__(self, x: Any, metric: str = "cosine", memory_budget: int = DEFAULT_MEMORY_BUDGET):
+        if metric not in _RANKING:
+            raise ConfigError(f"metric: {metric!r} is unknown for neighbours; use cosine, euclidean or sqeuclidean")
+        self.metric = metric
+        self.memory_budget = memory_budget
+        self.x_ = as_matrix(x, dtype=None)  # (N, D), float32 stays float32
+        self.ref_, self.bias_ = _prepare(self.x_, _RANKING[metric], torch.float32)
+        self._lock = threading.Lock()  # the server answers from several threads; one product at a time
+
+    @property
+    def n(self) -> int:
+        return int(self.x_.shape[0])
+
+    def query(self, rows: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Neighbours of the points `rows`.
+
+        Args:
+            rows: (B,) int indices of the query points.
+            k: neighbours per query, 1 <= k <= N - 1.
+
+        Returns:
+            idx: (B, k) int64 nearest first; dist: (B, k) float64 distances under the metric.
+        """
+        if not 1 <= k <= self.n - 1:
+            raise ConfigError(f"k: {k} is outside 1..{self.n - 1} (the number of other points); lower it")
+        rows_t = torch.as_tensor(np.asarray(rows, dtype=np.int64).reshape(-1), device=self.ref_.device)
+        with self._lock:
+            buffer = torch.empty(len(rows_t), self.n, dtype=self.ref_.dtype, device=self.ref_.device)
+            idx = _ranked_neighbours(_scores(self.ref_, self.bias_, rows_t, buffer), k)  # (B, k)
+        return idx.cpu().numpy(), self._distances(rows_t, idx).cpu().numpy()
+
+    def _distances(self, rows: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        """(B, k) float64 exact distances between each query and its neighbours."""
+        q = self.x_[rows].to(torch.float64)[:, None, :]  # (B, 1, D)
+        nb = self.x_[idx].to(torch.float64)  # (B, k, D)
+        if self.metric == "cosine":
+            cos = (q * nb).sum(-1) / (q.norm(dim=-1) * nb.norm(dim=-1))
+            return 1.0 - cos
+        d2 = ((q - nb) ** 2).sum(-1)
+        return d2 if self.metric == "sqeuclidean" else d2.sqrt()
+
+    def all(self, k: int, progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Neighbours of every point: idx (N, k) int32 and dist (N, k) float32, blockwise within the budget.
+
+        Args:
+            k: neighbours per point.
+            progress: called with (points done, N) after each block.
+        """
+        per_row = 4 * self.n + 64 * (k + 1)  # the float32 score row and the top-k tables
+        block = max(1, min(self.n, self.memory_budget // per_row))
+        idx_out = np.empty((self.n, k), dtype=np.int32)
+        dist_out = np.empty((self.n, k), dtype=np.float32)
+        for start in range(0, self.n, block):
+            rows = np.arange(start, min(start + block, self.n))
+            idx, dist = self.query(rows, k)
+            idx_out[rows], dist_out[rows] = idx, dist
+            if progress is not None:
+                progress(int(rows[-1]) + 1, self.n)
+        return idx_out, dist_out
+
+
+def knn_agreement(neighbour_idx: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Share of each point's k neighbours that carry its label: (N, k) indices, (N,) codes -> (N,) float32."""
+    labels = np.asarray(labels)
+    return (labels[neighbour_idx] == labels[:, None]).mean(axis=1).astype(np.float32)
+
+
+def distance_to_class_centre(x: Any, labels: np.ndarray, metric: str = "cosine", chunk: int = 1 << 14) -> np.ndarray:
+    """Distance of every point to the centre of its class, under the metric.
+
+    cosine: 1 - cos(x, c) with c the mean of the class's unit vectors (the direction the class points to);
+    euclidean: ||x - mean||; sqeuclidean: ||x - mean||^2.
+
+    Args:
+        x: (N, D) float embeddings (or (N, 2) map coordinates).
+        labels: (N,) int class codes 0..C-1.
+
+    Returns:
+        (N,) float32.
+    """
+    if metric not in _RANKING:
+        raise ConfigError(f"metric: {metric!r} is unknown; use cosine, euclidean or sqeuclidean")
+    xt = as_matrix(x, dtype=None)
+    codes = torch.as_tensor(np.asarray(labels, dtype=np.int64))
+    c = int(codes.max()) + 1
+    sums = torch.zeros(c, xt.shape[1], dtype=torch.float64)
+    for s in range(0, len(xt), chunk):  # class sums in float64, a chunk at a time
+        rows = xt[s : s + chunk].to(torch.float64)
+        sums.index_add_(0, codes[s : s + chunk], _unit(rows) if metric == "cosine" else rows)
+    counts = torch.bincount(codes, minlength=c).clamp(min=1).to(torch.float64)
+    centres = sums / counts[:, None]
+    if metric == "cosine":
+        centres = _unit(centres)
+    out = np.empty(len(xt), dtype=np.float32)
+    for s in range(0, len(xt), chunk):
+        rows = xt[s : s + chunk].to(torch.float64)
+        cen = centres[codes[s : s + chunk]]
+        if metric == "cosine":
+            d = 1.0 - (_unit(rows) * cen).sum(1)
+        else:
+            d = ((rows - cen) ** 2).sum(1)
+            d = d if metric == "sqeuclidean" else d.sqrt()
+        out[s : s + chunk] = d.numpy()
+    return out
+
+
+def _unit(rows: torch.Tensor) -> torch.Tensor:
+    """Rows scaled to unit length; all-zero rows stay zero."""
+    return rows / rows.norm(dim=1, keepdim=True).clamp(min=1e-300)
