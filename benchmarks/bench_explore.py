@@ -33,7 +33,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 WRITE = """
 import json, resource, sys, time
 import numpy as np, torch
-from latentatlas.explore import explorer_data, write_explorer
+from latentatlas.explorer import explorer_data, write_explorer
 n, d, out = {n}, {d}, {out!r}
 g = torch.Generator().manual_seed(0)
 labels = torch.randint(0, 10, (n,), generator=g)
@@ -55,7 +55,7 @@ def _folder_bytes(path: Path) -> int:
 
 def _coords_explorer(n: int, out: Path, thumbnails: np.ndarray | None = None) -> Path:
     """A labelled 10-cluster map of n points (no embeddings), optionally with thumbnails."""
-    from latentatlas.explore import ExplorerData, write_explorer
+    from latentatlas.explorer import ExplorerData, write_explorer
 
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 10, n)
@@ -110,7 +110,7 @@ def _write_run(n: int, d: int, tmp: Path) -> dict:
 
 
 def _static_neighbours(n: int, d: int) -> float:
-    from latentatlas.explore import NeighbourIndex
+    from latentatlas.explorer import NeighbourIndex
 
     x = np.random.default_rng(0).normal(size=(n, d)).astype(np.float32)
     t = time.perf_counter()
@@ -138,8 +138,8 @@ def _server_latency(n: int, d: int) -> tuple[float, float]:
     import torch
 
     from latentatlas.data.oracle import ValidityOracle
-    from latentatlas.explore import ExplorerData, generative_explorer_data, model_decoder, oracle_validity
-    from latentatlas.explore.server import open_server
+    from latentatlas.explorer import ExplorerData, generative_explorer_data, model_decoder, oracle_validity
+    from latentatlas.explorer.server import open_server
     from latentatlas.models.autoencoder import ConvVAE
 
     rng = np.random.default_rng(0)

@@ -30,7 +30,7 @@ LAYER = {
     "report": "report",
     "tasks": "tasks",
     "sweep": "sweep",
-    "explore": "explore",
+    "explorer": "explorer",
     "api": "api",
     "cli": "cli",
     "__main__": "cli",
@@ -48,8 +48,8 @@ ALLOWED = {
     "report": {"base", "data", "config", "analysis", "latentmaps", "report"},  # config: to tell config keys
     "tasks": BELOW_TASKS | {"tasks"},
     "sweep": BELOW_TASKS | {"tasks", "sweep"},
-    "explore": BELOW_TASKS | {"tasks", "explore"},
-    "api": BELOW_TASKS | {"tasks", "explore", "api"},
+    "explorer": BELOW_TASKS | {"tasks", "explorer"},
+    "api": BELOW_TASKS | {"tasks", "explorer", "api"},
     "cli": set(LAYER.values()),
 }
 MAX_LINES = 300

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from matplotlib.path import Path as PolyPath
 
-from latentatlas.explore import ExplorerData, atlas, explorer_data, write_explorer
+from latentatlas.explorer import ExplorerData, atlas, explorer_data, write_explorer
 
 from .explore_browser import browser, isolated_point, open_page  # noqa: F401 (browser is a fixture)
 from .explore_helpers import CLASS_NAMES, brute_knn, labelled
@@ -224,7 +224,7 @@ def test_density_shading_keeps_dense_and_sparse_apart(browser, tmp_path):  # noq
 
 
 def test_inline_notebook_iframe_runs_the_page(browser, explorers):  # noqa: F811
-    from latentatlas.explore.notebook import inline
+    from latentatlas.explorer.notebook import inline
 
     data, _, _ = explorers["cosine"]
     page = browser.new_page()

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from latentatlas.analysis.morph import interpolate
-from latentatlas.explore import data as data_module
-from latentatlas.explore import explorer_data, generative_explorer_data, model_decoder, write_explorer
-from latentatlas.explore.server import open_server
+from latentatlas.explorer import data as data_module
+from latentatlas.explorer import explorer_data, generative_explorer_data, model_decoder, write_explorer
+from latentatlas.explorer.server import open_server
+from latentatlas.latentmaps.morph import interpolate
 from latentatlas.models.autoencoder import ConvVAE
 
 from .explore_browser import browser, open_page  # noqa: F401 (browser is a fixture)
@@ -164,7 +164,7 @@ def test_served_hover_decodes_exactly_and_sliders_move_freely(browser, served_3d
 
 def test_neighbours_beyond_the_static_limit_come_from_the_server(browser, tmp_path, monkeypatch):  # noqa: F811
     monkeypatch.setattr(data_module, "STATIC_NEIGHBOURS_MAX_N", 100)
-    monkeypatch.setattr("latentatlas.explore.build.STATIC_NEIGHBOURS_MAX_N", 100)
+    monkeypatch.setattr("latentatlas.explorer.build.STATIC_NEIGHBOURS_MAX_N", 100)
     x, y = labelled(np.random.default_rng(2), n=300, d=8)
     data = explorer_data(x, y, metric="euclidean")
     static = open_page(browser, write_explorer(data, tmp_path / "static").as_uri())

@@ -15,14 +15,14 @@ from PIL import Image
 
 from latentatlas.analysis import analyze, pca_2d
 from latentatlas.errors import ConfigError, DataError, LatentAtlasError
-from latentatlas.explore import ExplorerData, NeighbourIndex, explorer_data, from_analysis, projection, write_explorer
-from latentatlas.explore import data as data_module
-from latentatlas.explore import write as write_module
-from latentatlas.explore.atlas import atlas_layout, atlas_pngs
-from latentatlas.explore.build import AGREEMENT_QUANTITY, CENTRE_QUANTITY, with_derived
-from latentatlas.explore.folder import read_array, read_manifest
-from latentatlas.explore.neighbours import distance_to_class_centre, knn_agreement
-from latentatlas.explore.pack import pack
+from latentatlas.explorer import ExplorerData, NeighbourIndex, explorer_data, from_analysis, projection, write_explorer
+from latentatlas.explorer import data as data_module
+from latentatlas.explorer import write as write_module
+from latentatlas.explorer.atlas import atlas_layout, atlas_pngs
+from latentatlas.explorer.build import AGREEMENT_QUANTITY, CENTRE_QUANTITY, with_derived
+from latentatlas.explorer.folder import read_array, read_manifest
+from latentatlas.explorer.neighbours import distance_to_class_centre, knn_agreement
+from latentatlas.explorer.pack import pack
 
 from .explore_helpers import CLASS_NAMES, brute_knn, labelled
 
@@ -84,7 +84,7 @@ def test_explorer_data_maps_and_derives(rng):
 
 def test_large_n_has_no_static_neighbours_and_says_so(rng, monkeypatch):
     monkeypatch.setattr(data_module, "STATIC_NEIGHBOURS_MAX_N", 50)
-    monkeypatch.setattr("latentatlas.explore.build.STATIC_NEIGHBOURS_MAX_N", 50)
+    monkeypatch.setattr("latentatlas.explorer.build.STATIC_NEIGHBOURS_MAX_N", 50)
     x, y = labelled(rng, n=80)
     full, nn = with_derived(explorer_data(x, y))
     assert nn is None and AGREEMENT_QUANTITY not in full.quantities

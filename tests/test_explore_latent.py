@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from latentatlas.errors import DataError
-from latentatlas.explore import generative_explorer_data, latent_space, model_decoder, oracle_validity
-from latentatlas.explore.build import with_derived
-from latentatlas.explore.pack import pack
+from latentatlas.explorer import generative_explorer_data, latent_space, model_decoder, oracle_validity
+from latentatlas.explorer.build import with_derived
+from latentatlas.explorer.pack import pack
 from latentatlas.models.autoencoder import ConvVAE
 
 from .explore_helpers import oracle, render_decoder, render_valid

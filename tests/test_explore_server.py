@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from latentatlas.analysis.morph import interpolate
 from latentatlas.errors import LatentAtlasError
-from latentatlas.explore import explorer_data, generative_explorer_data, write_explorer
-from latentatlas.explore.server import open_server
+from latentatlas.explorer import explorer_data, generative_explorer_data, write_explorer
+from latentatlas.explorer.server import open_server
+from latentatlas.latentmaps.morph import interpolate
 
 from .explore_helpers import CLASS_NAMES, brute_knn, labelled, render_decoder, render_valid
 
@@ -160,7 +160,7 @@ def test_port_in_use_is_one_line_and_writes_nothing(rng, tmp_path):
 def test_serve_a_written_folder_and_stop_with_ctrl_c(rng, tmp_path):
     x, y = labelled(rng, n=50, d=6)
     write_explorer(explorer_data(x, y, class_names=CLASS_NAMES, metric="cosine"), tmp_path / "ex", with_embeddings=True)
-    code = "import sys; from latentatlas.explore.server import serve; serve(sys.argv[1], port=0)"
+    code = "import sys; from latentatlas.explorer.server import serve; serve(sys.argv[1], port=0)"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
     proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "ex")], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip

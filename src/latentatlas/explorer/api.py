@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from latentatlas.analysis.morph import MODES, interpolate
-from latentatlas.explore.latent_build import decode_and_judge
-from latentatlas.explore.neighbours import NeighbourIndex, knn_agreement
+from latentatlas.explorer.latent_build import decode_and_judge
+from latentatlas.explorer.neighbours import NeighbourIndex, knn_agreement
+from latentatlas.latentmaps.morph import MODES, interpolate
 
 MAX_K = 1000
 MAX_DECODE = 4096  # latents per decode request

@@ -6,10 +6,10 @@ from __future__ import annotations
 import html
 
 from latentatlas.errors import LatentAtlasError
-from latentatlas.explore.build import with_derived
-from latentatlas.explore.data import ExplorerData
-from latentatlas.explore.pack import pack
-from latentatlas.explore.write import SINGLE_FILE_MAX_BYTES, single_file_html
+from latentatlas.explorer.build import with_derived
+from latentatlas.explorer.data import ExplorerData
+from latentatlas.explorer.pack import pack
+from latentatlas.explorer.write import SINGLE_FILE_MAX_BYTES, single_file_html
 
 
 class InlineExplorer:

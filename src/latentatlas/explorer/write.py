@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from latentatlas.errors import LatentAtlasError
-from latentatlas.explore.build import with_derived
-from latentatlas.explore.data import ExplorerData
-from latentatlas.explore.pack import Bundle, json_text, pack
+from latentatlas.explorer.build import with_derived
+from latentatlas.explorer.data import ExplorerData
+from latentatlas.explorer.pack import Bundle, json_text, pack
 from latentatlas.outdir import check_out_dir, output_dir
 
 log = logging.getLogger("latentatlas")
@@ -32,7 +32,7 @@ EMBEDDINGS_FILE = "embeddings.npy"  # beside the page when written for a server 
 
 def static_text(name: str) -> str:
     """A file of the page shipped in the package (`explore/static/<name>`)."""
-    return (resources.files("latentatlas.explore") / "static" / name).read_text(encoding="utf-8")
+    return (resources.files("latentatlas.explorer") / "static" / name).read_text(encoding="utf-8")
 
 
 def write_explorer(

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from latentatlas.explore.atlas import atlas_pngs
-from latentatlas.explore.data import STATIC_NEIGHBOURS_MAX_N, ExplorerData, LatentSpace
+from latentatlas.explorer.atlas import atlas_pngs
+from latentatlas.explorer.data import STATIC_NEIGHBOURS_MAX_N, ExplorerData, LatentSpace
 
 FORMAT_VERSION = 1
 MAX_LEGEND = 20  # categorical colourings with more values colour the 19 commonest and grey the rest

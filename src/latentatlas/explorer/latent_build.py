@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from latentatlas.analysis.io import encode_labels
-from latentatlas.analysis.latent import decode_latents, pca_axes
 from latentatlas.errors import ConfigError, DataError
-from latentatlas.explore.data import ExplorerData, LatentPlane, LatentSpace, metadata_columns
+from latentatlas.explorer.data import ExplorerData, LatentPlane, LatentSpace, metadata_columns
+from latentatlas.latentmaps.codec import decode_latents
+from latentatlas.latentmaps.grid import pca_axes
 
 Decoder = Callable[[np.ndarray], Any]
 Oracle = Callable[[Any], Any]

@@ -4,7 +4,7 @@ A plane position (x, y) with slider values s is the latent z = origin + x b0 + y
 basis rows). Static pages show the precomputed decode of the NEAREST grid position (a G x G grid, 1 bit per
 pixel) of the nearest precomputed slice; a 3-D latent has a few slices along b2, beyond 3-D the sliders need
 --serve. Served pages decode every position exactly through /api/decode. A morph joins two clicked positions
-with lerp or slerp (the same formulas as latentatlas.analysis.morph), each step framed by its validity. */
+with lerp or slerp (the same formulas as latentatlas.latentmaps.morph), each step framed by its validity. */
 "use strict";
 
 LA.Latent = class {
@@ -136,7 +136,7 @@ LA.Latent = class {
     ctx.putImageData(img, 0, 0);
   }
 
-  /** Interpolation path between two latents, as latentatlas.analysis.morph.lerp / slerp. */
+  /** Interpolation path between two latents, as latentatlas.latentmaps.morph.lerp / slerp. */
   static path(a, b, T, mode) {
     const lerp = () => Array.from({ length: T }, (_, k) => a.map((v, d) => v + (k / (T - 1)) * (b[d] - v)));
     if (mode !== "slerp") return lerp();

@@ -25,11 +25,11 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from latentatlas.errors import LatentAtlasError
-from latentatlas.explore.api import MAX_BODY_BYTES, ApiError, ExplorerApi
-from latentatlas.explore.data import ExplorerData
-from latentatlas.explore.folder import api_for_folder
-from latentatlas.explore.neighbours import NeighbourIndex
-from latentatlas.explore.write import write_explorer
+from latentatlas.explorer.api import MAX_BODY_BYTES, ApiError, ExplorerApi
+from latentatlas.explorer.data import ExplorerData
+from latentatlas.explorer.folder import api_for_folder
+from latentatlas.explorer.neighbours import NeighbourIndex
+from latentatlas.explorer.write import write_explorer
 
 log = logging.getLogger("latentatlas")
 _TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".json": "application/json"}

@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 
 from latentatlas.errors import DataError
-from latentatlas.explore.api import ExplorerApi
-from latentatlas.explore.neighbours import NeighbourIndex
-from latentatlas.explore.pack import DTYPES
-from latentatlas.explore.write import EMBEDDINGS_FILE
+from latentatlas.explorer.api import ExplorerApi
+from latentatlas.explorer.neighbours import NeighbourIndex
+from latentatlas.explorer.pack import DTYPES
+from latentatlas.explorer.write import EMBEDDINGS_FILE
 
 _MANIFEST = re.compile(r"LATENTATLAS\.manifest\((\{.*?\})\);\n", re.S)
 
