@@ -21,6 +21,9 @@ TINY = [
     "analysis.n_samples=8",
     "analysis.n_morphs=1",
     "analysis.morph_steps=3",
+    "analysis.score_figures=200",
+    "analysis.factor_vae_points=20",
+    "analysis.beta_vae_points=20",
 ]
 
 

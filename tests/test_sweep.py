@@ -20,7 +20,7 @@ from latentatlas.sweep import run as sweep_mod
 
 TINY = ["data.n_train=16", "data.n_val=8", "model.widths=[4, 8, 8]", "train.epochs=1", "train.batch_size=8",
         "train.progress=false", "analysis.grid_n=2", "analysis.n_samples=4", "analysis.n_morphs=1",
-        "analysis.morph_steps=2"]  # fmt: skip
+        "analysis.morph_steps=2", "analysis.disentanglement=false"]  # fmt: skip
 
 
 def _config(tmp_path: Path, name: str = "base", **data) -> Path:

@@ -22,6 +22,7 @@ TINY = [
     "analysis.n_samples=8",
     "analysis.n_morphs=1",
     "analysis.morph_steps=3",
+    "analysis.disentanglement=false",
 ]
 
 

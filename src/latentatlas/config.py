@@ -102,12 +102,19 @@ class TrainConfig:
 
 @dataclass
 class AnalysisConfig:
-    """Latent maps written after training: decoded grid, prior samples, morphs, judged by the validity oracle."""
+    """Latent maps written after training: decoded grid, prior samples, morphs, judged by the validity oracle; and
+    the disentanglement scores against the generator's factors (docs/disentanglement.md): MIG, DCI and SAP on
+    `score_figures` fresh figures, FactorVAE and BetaVAE on `factor_vae_points` / `beta_vae_points` training points
+    (evaluation: half as many; 0 skips both sampler-based scores), and latent traversals."""
 
     grid_n: int = 15
     n_samples: int = 400
     n_morphs: int = 6
     morph_steps: int = 12
+    disentanglement: bool = True
+    score_figures: int = 2000
+    factor_vae_points: int = 800
+    beta_vae_points: int = 400
 
     def validate(self, prefix: str) -> None:
         for key in ("grid_n", "n_samples", "n_morphs", "morph_steps"):
@@ -115,6 +122,12 @@ class AnalysisConfig:
                 raise ConfigError(f"{prefix}.{key}: must be >= 1, got {getattr(self, key)}")
         if self.morph_steps < 2:
             raise ConfigError(f"{prefix}.morph_steps: must be >= 2, got {self.morph_steps}")
+        if self.score_figures < 100:
+            raise ConfigError(f"{prefix}.score_figures: {self.score_figures} is too few for 20-bin histograms; "
+                              "use at least 100 (disentanglement_lib: 10000)")  # fmt: skip
+        for key in ("factor_vae_points", "beta_vae_points"):
+            if getattr(self, key) < 0 or 0 < getattr(self, key) < 10:
+                raise ConfigError(f"{prefix}.{key}: {getattr(self, key)}; use 0 (skip) or at least 10 points")
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Figure of latent traversals: one row per latent dim, each decoded frame framed green (valid) or red.
+"""Figures of disentanglement: latent traversals (one row per latent dim, each decoded frame framed green (valid)
+or red) and the factor x latent mutual-information heatmap.
 
 Each row is labelled with its dim, the factor it is most informative about (and that score) and its share of
 valid frames; the x axis gives the swept coordinate (prior std for a VAE, code units for an AE).
@@ -6,16 +7,18 @@ valid frames; the x axis gives the swept coordinate (prior std for a VAE, code u
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from latentatlas.latentmaps.disentanglement.traversal import Traversal
-from latentatlas.report.figures import save_fig
+from latentatlas.report.figures import heatmap, new_figure, save_fig
 from latentatlas.report.latent_figures import mosaic
 
 TRAVERSAL_FILE = "latent_traversals.png"
+INFORMATION_FILE = "factor_latent_information.png"
 
 
 def row_label(traversal: Traversal, d: int) -> str:
@@ -49,4 +52,15 @@ def plot_traversals(traversal: Traversal, path: str | Path, frame: int = 2) -> P
     ax.tick_params(axis="x", labelsize=7)
     ax.set_title(f"latent traversals: {np.mean(traversal.valid):.0%} of frames valid (green) / invalid (red)",
                  fontsize=9)  # fmt: skip
+    return save_fig(fig, path)
+
+
+def plot_factor_latent_information(
+    matrix: np.ndarray, factor_names: Sequence[str], path: str | Path, title: str = "normalized mutual information"
+) -> Path:
+    """Heatmap of a factor x latent matrix (K, L), e.g. MIG's mutual information over factor entropy."""
+    m = np.asarray(matrix, dtype=float)
+    fig, ax = new_figure(3.0 + 0.55 * m.shape[1], 1.4 + 0.45 * m.shape[0])
+    heatmap(ax, m, list(factor_names), [f"z{j + 1}" for j in range(m.shape[1])], cbar_label=title)
+    ax.set(xlabel="latent dimension", ylabel="factor")
     return save_fig(fig, path)

@@ -11,6 +11,7 @@ from latentatlas.latentmaps.family_morph import PATH, family_morph, family_separ
 from latentatlas.latentmaps.summary import latent_summary
 from latentatlas.report.latent_figures import plot_family_morph, write_morph_gif
 from latentatlas.report.latent_report import write_run_report
+from latentatlas.tasks.shapes_scores import write_disentanglement
 
 __all__ = ["write_latent_maps"]
 
@@ -59,6 +60,10 @@ def write_latent_maps(task, run_dir: Path, history: list[dict[str, Any]]) -> dic
                 write_morph_gif(fm.frames, figs / "family_morph.gif"),
                 "The same path, animated.",
             )
+    if a.disentanglement:
+        numbers, figures = write_disentanglement(task.model, config, oracle, maps.train_mu, run_dir / "figures")
+        summary.update(numbers)
+        extra.update(figures)
     report = write_run_report(run_dir, maps, summary, config.to_dict(), history, extra_figures=extra)
     log.info("report: %s", report)
     return summary

@@ -67,9 +67,10 @@ class DisentanglementScores:
             "factor_vae_score": None if self.factor_vae is None else _num(self.factor_vae.eval_accuracy),
             "beta_vae_score": None if self.beta_vae is None else _num(self.beta_vae.eval_accuracy),
             "disentanglement_factors": list(names),
-            "mig_per_factor": {n: _num(v) for n, v in zip(names, self.mig.per_factor)},
-            "sap_per_factor": {n: _num(v) for n, v in zip(names, self.sap.per_factor)},
-            "dci_informativeness_per_factor": {n: _num(v) for n, v in zip(names, self.dci.test_accuracy)},
+            # per factor, in the order of `disentanglement_factors`
+            "mig_per_factor": [_num(v) for v in self.mig.per_factor],
+            "sap_per_factor": [_num(v) for v in self.sap.per_factor],
+            "dci_informativeness_per_factor": [_num(v) for v in self.dci.test_accuracy],
             "dci_informativeness_train": _num(self.dci.informativeness_train),
             "factor_vae_active_dims": None if self.factor_vae is None else self.factor_vae.num_active,
             "factor_entropy": [_num(v) for v in self.mig.factor_entropy],
