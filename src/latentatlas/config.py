@@ -113,8 +113,8 @@ class AnalysisConfig:
     morph_steps: int = 12
     disentanglement: bool = True
     score_figures: int = 2000
-    factor_vae_points: int = 800
-    beta_vae_points: int = 400
+    factor_vae_points: int = 200  # disentanglement_lib: 10,000 (each point encodes 64 figures); the study sets more
+    beta_vae_points: int = 100  # disentanglement_lib: 10,000 (each point encodes 2 x 64 figures)
 
     def validate(self, prefix: str) -> None:
         for key in ("grid_n", "n_samples", "n_morphs", "morph_steps"):
