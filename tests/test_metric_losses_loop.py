@@ -113,3 +113,16 @@ def test_supcon_over_the_effective_batch_equals_one_large_batch(folder, tmp_path
 def test_configs_a_loss_cannot_serve_are_refused_before_training(folder, extra, message):
     with pytest.raises(ConfigError, match=message):
         config(folder, *extra)
+
+
+def test_a_whitened_cnn_fits_its_first_layer_from_the_data_and_reloads_it(folder, tmp_path):
+    from latentatlas.tasks.inference import embed_run, load_run_model
+
+    extra = ["model.kind=whitened_cnn", "model.flip_average=true", "loss.metric.name=normalized_softmax"]
+    run = train(config(folder, *extra), run_dir=tmp_path / "w").run_dir
+    w = state(run, "best").model_state["features.0.weight"]  # (24, 3, 2, 2): 12 whitening filters and negatives
+    torch.testing.assert_close(w[12:], -w[:12])
+    model, _ = load_run_model(run)
+    assert torch.equal(model.features[0].weight, w) and model.flip_average
+    recorded = np.load(run / "embeddings" / "test.npz")["embeddings"]
+    np.testing.assert_allclose(embed_run(run, progress=False).embeddings, recorded, atol=1e-5)

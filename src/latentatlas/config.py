@@ -61,7 +61,11 @@ class LossConfig:
 
 @dataclass
 class TrainConfig:
-    """The training loop. `threads=0` uses every core; `max_minutes` stops cleanly once the budget is spent."""
+    """The training loop. `threads=0` uses every core; `max_minutes` stops cleanly once the budget is spent.
+
+    `schedule`: the learning rate over the run (by steps, or by time under `max_minutes`, so it ends with the
+    budget): `constant`, `cosine` decay to 0 or `linear` decay to 0, after a linear `warmup` over that share of
+    the run."""
 
     epochs: int = 50
     batch_size: int = 64
@@ -70,7 +74,8 @@ class TrainConfig:
     accumulation: int = 1
     lr: float = 1e-3
     optimizer: Literal["adam", "adamw", "sgd"] = "adam"
-    schedule: Literal["constant", "cosine"] = "constant"
+    schedule: Literal["constant", "cosine", "linear"] = "constant"
+    warmup: float = 0.0
     weight_decay: float = 0.0
     grad_clip: float | None = None
     threads: int = 0
@@ -96,6 +101,8 @@ class TrainConfig:
             )
         if self.threads < 0:
             raise ConfigError(f"{prefix}.threads: must be >= 0 (0 = all cores), got {self.threads}")
+        if not 0.0 <= self.warmup < 1.0:
+            raise ConfigError(f"{prefix}.warmup: {self.warmup} is not a share of the run in [0, 1); e.g. 0.05")
         if self.max_minutes is not None and self.max_minutes <= 0:
             raise ConfigError(f"{prefix}.max_minutes: must be > 0 or null, got {self.max_minutes}")
 

@@ -12,6 +12,7 @@ from latentatlas.models.autoencoder import build_autoencoder
 from latentatlas.models.cnn import ConvEmbedder
 from latentatlas.models.config import AUTOENCODERS, ModelConfig
 from latentatlas.models.vgg import VGG11Embedder, load_vgg11_imagenet
+from latentatlas.models.whitened import WhitenedConvNet
 
 __all__ = ["build_embedder", "build_model", "embedder_from_config"]
 
@@ -58,9 +59,16 @@ def build_embedder(
 def embedder_from_config(model_cfg: ModelConfig, pretrained: str | None = None) -> nn.Module:
     """The embedder a run's `model` config describes (every field), with `pretrained` weights if given."""
     m = model_cfg
-    return build_embedder(
+    if m.kind == "whitened_cnn":
+        if pretrained is not None:
+            raise ConfigError("pretrained: whitened_cnn has no pretrained weights; use kind='vgg11' or drop it")
+        model = WhitenedConvNet(m.embedding_dim, m.cnn_widths, m.whiten_patch, m.channels_last, m.flip_average)
+        return model
+    model = build_embedder(
         m.kind, m.embedding_dim, pretrained, m.norm, m.cnn_widths, m.cnn_stem, m.cnn_blocks, m.channels_last
     )
+    model.flip_average = m.flip_average
+    return model
 
 
 def build_model(model_cfg: ModelConfig, image_size: int = 64, pretrained: str | None = None) -> nn.Module:

@@ -33,6 +33,8 @@ __all__ = ["METRIC_NAMES", "MetricTask"]
 
 log = logging.getLogger("latentatlas")
 
+WHITENING_IMAGES = 5000  # training images (the first, in index order) whose patch covariance sets a whitening layer
+
 # what `validate` reports: the seed's loss on fixed triplets, its pair metrics, and retrieval over the images
 METRIC_NAMES = (
     "val_loss",
@@ -90,6 +92,9 @@ class MetricTask:
         self.fixed_triplet_loss = TripletLoss(loss.margin, loss.distance, "none")
         self.pixels = self.data.images.images.to(device)  # (N, C, H, W) uint8, all in memory
         self.labels = self.data.images.labels.to(device)
+        if hasattr(self.model, "fit_whitening"):  # a patch-whitened first layer learns its filters from the data
+            sample = torch.as_tensor(self.data.train_idx[:WHITENING_IMAGES], device=device)
+            self.model.fit_whitening(self.eval_aug(self.pixels[sample]))
         if im.triplets == "mined":
             t = config.train
             train_labels = self.data.labels_np[self.data.train_idx]

@@ -9,7 +9,7 @@ import torch
 
 from latentatlas.config import Config
 
-__all__ = ["build_optimizer", "set_lr"]
+__all__ = ["build_optimizer", "lr_at", "set_lr"]
 
 
 def build_optimizer(params: Iterable[torch.nn.Parameter] | torch.nn.Module, config: Config) -> torch.optim.Optimizer:
@@ -24,14 +24,27 @@ def build_optimizer(params: Iterable[torch.nn.Parameter] | torch.nn.Module, conf
     return cls(params, lr=t.lr, weight_decay=t.weight_decay)
 
 
-def set_lr(optimizer: torch.optim.Optimizer, config: Config, progress: float) -> float:
-    """Cosine decay from `train.lr` to 0 over the run (Loshchilov & Hutter, 2017); constant otherwise.
+def lr_at(config: Config, progress: float) -> float:
+    """The learning rate when `progress` (in [0, 1]) of the run is done.
 
-    `progress` is the share of the run done, in [0, 1]. Returns the learning rate set.
+    A linear warmup from 0 over `train.warmup` of the run (Goyal et al., 2017), then `train.lr` constant, or
+    decayed to 0 at the end of the run: cosine (Loshchilov & Hutter, 2017) or linear (the triangular schedule of
+    the fast CIFAR-10 trainers).
     """
-    lr = config.train.lr
-    if config.train.schedule == "cosine":
-        lr = 0.5 * lr * (1.0 + math.cos(math.pi * min(max(progress, 0.0), 1.0)))
+    t, p = config.train, min(max(progress, 0.0), 1.0)
+    if t.warmup and p < t.warmup:
+        return t.lr * p / t.warmup
+    rest = (p - t.warmup) / (1.0 - t.warmup)  # share of the post-warmup part done
+    if t.schedule == "cosine":
+        return 0.5 * t.lr * (1.0 + math.cos(math.pi * rest))
+    if t.schedule == "linear":
+        return t.lr * (1.0 - rest)
+    return t.lr
+
+
+def set_lr(optimizer: torch.optim.Optimizer, config: Config, progress: float) -> float:
+    """Set every parameter group to `lr_at(config, progress)`; returns it."""
+    lr = lr_at(config, progress)
     for group in optimizer.param_groups:
         group["lr"] = lr
     return lr
