@@ -51,8 +51,9 @@ def test_flip_average_embeds_an_image_and_its_mirror_alike_in_eval_mode_only(rng
 
 
 def test_the_factory_builds_the_whitened_cnn_from_the_config():
-    cfg = config_from_dict({}, ["data.kind=images", "model.kind=whitened_cnn", "model.cnn_widths=[8, 16]",
-                                "model.whiten_patch=3", "model.flip_average=true", "model.embedding_dim=5"])  # fmt: skip
+    overrides = ["data.kind=images", "model.kind=whitened_cnn", "model.cnn_widths=[8, 16]", "model.whiten_patch=3",
+                 "model.flip_average=true", "model.embedding_dim=5"]  # fmt: skip
+    cfg = config_from_dict({}, overrides)
     model = build_model(cfg.model)
     assert isinstance(model, WhitenedConvNet) and model.flip_average and model.features[0].kernel_size == (3, 3)
     assert not model.features[0].weight.requires_grad
