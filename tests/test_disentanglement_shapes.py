@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from latentatlas.data.oracle import ValidityOracle
-from latentatlas.data.shapes import FAMILIES, ShapesConfig, generate
+from latentatlas.data.shapes import FAMILIES, ShapesConfig, draw_factors, generate
 from latentatlas.errors import ConfigError
 from latentatlas.latentmaps.disentanglement import (
     ShapesSampler,
@@ -22,7 +22,6 @@ from latentatlas.latentmaps.disentanglement import (
     shapes_factors,
     shapes_scores,
 )
-from latentatlas.latentmaps.disentanglement.shapes import draw_factors
 from latentatlas.models.autoencoder import ConvVAE
 
 FIVE = ShapesConfig(family=list(FAMILIES), height=(14.0, 24.0), radius=(6.0, 10.0), shift=(-2.0, 2.0),

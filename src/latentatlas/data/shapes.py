@@ -21,7 +21,7 @@ import numpy as np
 from latentatlas.data.shapes_config import DEFAULT_TILT, FAMILIES, ORIENTATIONS, ShapesConfig
 from latentatlas.errors import DataError
 
-__all__ = ["FAMILIES", "ORIENTATIONS", "ShapesConfig", "generate", "render"]
+__all__ = ["FAMILIES", "ORIENTATIONS", "ShapesConfig", "draw_factors", "generate", "render"]
 
 _CHUNK = 64  # images per vectorized block: (64, 64, 64) float32 = 1 MiB temporaries stay in cache
 
@@ -221,6 +221,25 @@ def render(factors: dict[str, np.ndarray], size: int = 64, stroke: float = 2.0, 
     return images
 
 
+def draw_factors(cfg: ShapesConfig, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Draw the factors of n figures, uniform in the config's ranges: `family`, `orientation` int64 and `height`,
+    `radius`, `cx`, `cy`, `tilt` float32, each (n,).
+
+    Every factor is drawn in a fixed order whatever the config, so a seed gives the same stream of draws. A sphere
+    keeps its drawn height here (its drawing ignores it); `generate` records `2 * radius` for it.
+    """
+    codes = np.array([FAMILIES.index(f) for f in cfg.family], dtype=np.int64)
+    return {
+        "family": codes[rng.integers(0, len(codes), size=n)],
+        "height": rng.uniform(*cfg.height, size=n).astype(np.float32),
+        "radius": rng.uniform(*cfg.radius, size=n).astype(np.float32),
+        "orientation": (rng.random(n) < cfg.p_lying).astype(np.int64),
+        "cx": (cfg.size / 2 + rng.uniform(*cfg.shift, size=n)).astype(np.float32),
+        "cy": (cfg.size / 2 + rng.uniform(*cfg.shift, size=n)).astype(np.float32),
+        "tilt": rng.uniform(*cfg.tilt, size=n).astype(np.float32),
+    }
+
+
 def generate(cfg: ShapesConfig, n: int, seed: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Sample `n` figures with uniform factors and render them; deterministic for a seed.
 
@@ -231,18 +250,7 @@ def generate(cfg: ShapesConfig, n: int, seed: int) -> tuple[np.ndarray, dict[str
     cfg.validate()
     if n < 0:
         raise DataError(f"generate: n={n} is negative; ask for 0 or more images")
-    rng = np.random.default_rng(seed)
-    codes = np.array([FAMILIES.index(f) for f in cfg.family], dtype=np.int64)
-    # Every factor is drawn in a fixed order whatever the config, so a seed gives the same stream of draws.
-    factors = {
-        "family": codes[rng.integers(0, len(codes), size=n)],
-        "height": rng.uniform(*cfg.height, size=n).astype(np.float32),
-        "radius": rng.uniform(*cfg.radius, size=n).astype(np.float32),
-        "orientation": (rng.random(n) < cfg.p_lying).astype(np.int64),
-        "cx": (cfg.size / 2 + rng.uniform(*cfg.shift, size=n)).astype(np.float32),
-        "cy": (cfg.size / 2 + rng.uniform(*cfg.shift, size=n)).astype(np.float32),
-        "tilt": rng.uniform(*cfg.tilt, size=n).astype(np.float32),
-    }
+    factors = draw_factors(cfg, n, np.random.default_rng(seed))
     sphere = factors["family"] == FAMILIES.index("sphere")
     factors["height"][sphere] = 2 * factors["radius"][sphere]
     images = render(factors, size=cfg.size, stroke=cfg.stroke, fill=cfg.fill)

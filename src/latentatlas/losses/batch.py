@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from latentatlas.errors import ConfigError, DataError
 
@@ -120,3 +121,16 @@ def require_size(name: str, key: str, value: int) -> None:
     """ConfigError unless `value` is an int >= 1 (num_classes, embedding_dim)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"{name}.{key}: must be an integer >= 1, got {value!r}; pass the number of classes / dims")
+
+
+class PairLoss(nn.Module):
+    """Base of the losses that learn from same-class pairs inside the batch (SupCon, multi-similarity): they
+    couple the batch's rows (`batch_level`) and need >= 2 images per class, which `check_batch` refuses up front."""
+
+    name = "pair loss"
+    batch_level = True
+
+    @classmethod
+    def check_batch(cls, classes_per_batch: int, images_per_class: int) -> None:
+        """Raise a one-line ConfigError, before training, for P x K batches without positives (K < 2)."""
+        check_pk_batch(cls.name, classes_per_batch, images_per_class)

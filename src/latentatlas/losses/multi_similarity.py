@@ -26,11 +26,10 @@ passes no gradient; the kept pairs are found on detached similarities.
 from __future__ import annotations
 
 import torch
-from torch import nn
 
 from latentatlas.losses.batch import (
+    PairLoss,
     check_inputs,
-    check_pk_batch,
     cosine_similarities,
     log1p_sum_exp,
     pair_masks,
@@ -64,7 +63,7 @@ def multi_similarity_mine(
     return kept_positives, kept_negatives
 
 
-class MultiSimilarityLoss(nn.Module):
+class MultiSimilarityLoss(PairLoss):
     """Multi-similarity loss on cosine similarities, with its miner on by default.
 
     Args:
@@ -76,7 +75,6 @@ class MultiSimilarityLoss(nn.Module):
     """
 
     name = NAME
-    batch_level = True
 
     def __init__(
         self, alpha: float = 2.0, beta: float = 50.0, base: float = 0.5, epsilon: float = 0.1, mining: bool = True
@@ -88,11 +86,6 @@ class MultiSimilarityLoss(nn.Module):
         require_range(NAME, "epsilon", epsilon, 0.0, 2.0, open_low=False, usual="0.1")
         self.alpha, self.beta, self.base, self.epsilon = float(alpha), float(beta), float(base), float(epsilon)
         self.mining = bool(mining)
-
-    @classmethod
-    def check_batch(cls, classes_per_batch: int, images_per_class: int) -> None:
-        """Raise a one-line ConfigError, before training, for P x K batches without positives (K < 2)."""
-        check_pk_batch(NAME, classes_per_batch, images_per_class)
 
     def forward(self, embeddings: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         """Multi-similarity loss of a labelled batch.

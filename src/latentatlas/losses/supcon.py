@@ -22,11 +22,10 @@ contrasts within each micro-batch; GradCache gives the effective batch's loss ex
 from __future__ import annotations
 
 import torch
-from torch import nn
 
 from latentatlas.losses.batch import (
+    PairLoss,
     check_inputs,
-    check_pk_batch,
     cosine_similarities,
     pair_masks,
     require_positive_pair,
@@ -36,7 +35,7 @@ from latentatlas.losses.batch import (
 NAME = "supcon"
 
 
-class SupConLoss(nn.Module):
+class SupConLoss(PairLoss):
     """Supervised contrastive loss with temperature.
 
     Args:
@@ -44,17 +43,11 @@ class SupConLoss(nn.Module):
     """
 
     name = NAME
-    batch_level = True
 
     def __init__(self, temperature: float = 0.1) -> None:
         super().__init__()
         require_range(NAME, "temperature", temperature, 0.0, usual="0.1")
         self.temperature = float(temperature)
-
-    @classmethod
-    def check_batch(cls, classes_per_batch: int, images_per_class: int) -> None:
-        """Raise a one-line ConfigError, before training, for P x K batches without positives (K < 2)."""
-        check_pk_batch(NAME, classes_per_batch, images_per_class)
 
     def forward(self, embeddings: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         """SupCon loss of a labelled batch.

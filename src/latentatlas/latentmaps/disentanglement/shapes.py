@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentatlas.data.shapes import FAMILIES, ShapesConfig, render
+from latentatlas.data.shapes import ShapesConfig, draw_factors, render
 from latentatlas.errors import ConfigError
 from latentatlas.latentmaps.codec import encode_dataset
 
@@ -45,24 +45,6 @@ def shapes_factors(factors: dict[str, np.ndarray], cfg: ShapesConfig) -> dict[st
     if not names:
         raise ConfigError("data.shapes: no factor varies (one family, one type, fixed ranges); nothing to score")
     return {name: np.asarray(factors[name]) for name in names}
-
-
-def draw_factors(cfg: ShapesConfig, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Draw n figures' factors from the distribution of `generate`, in its order of draws.
-
-    Unlike `generate`, a sphere keeps its drawn height (its drawing ignores it), so that fixing the height of
-    a batch fixes it on every row. Returns `family`, `orientation` int64 and the other factors float32, (n,).
-    """
-    codes = np.array([FAMILIES.index(f) for f in cfg.family], dtype=np.int64)
-    return {
-        "family": codes[rng.integers(0, len(codes), size=n)],
-        "height": rng.uniform(*cfg.height, size=n).astype(np.float32),
-        "radius": rng.uniform(*cfg.radius, size=n).astype(np.float32),
-        "orientation": (rng.random(n) < cfg.p_lying).astype(np.int64),
-        "cx": (cfg.size / 2 + rng.uniform(*cfg.shift, size=n)).astype(np.float32),
-        "cy": (cfg.size / 2 + rng.uniform(*cfg.shift, size=n)).astype(np.float32),
-        "tilt": rng.uniform(*cfg.tilt, size=n).astype(np.float32),
-    }
 
 
 class ShapesSampler:
