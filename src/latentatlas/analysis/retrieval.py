@@ -128,10 +128,12 @@ def _blocks(
     n = scorer.ref.shape[0]
     w = int(layout.counts.max())
     elem = scorer.ref.element_size()
-    # Per query row: its scores and candidate mask, the sorted members with their indices and counts, and the
-    # padded candidates (about R plus the threshold's margin).
+    # Per query row: its scores, then either the counting tables (candidate mask, sorted member keys and counts,
+    # padded candidates: about R plus the threshold's margin) or the top-R tables of a ranked row.
     cand = w + 2 * Z_BOUND * math.sqrt(w * n / len(layout.sample)) + 1024
-    per_row = (elem + 1) * n + 48 * w + 32 * int(min(cand, n))
+    counted = n + 48 * w + 32 * int(min(cand, n))
+    ranked = (elem + 8 + 8 * 5) * min(max(ks[-1], knn_k, w - 1) + 1, n)
+    per_row = elem * n + max(counted, ranked)
     block = block_size or max(1, min(n, memory_budget // per_row))
     rows_t = torch.as_tensor(rows, dtype=torch.long, device=scorer.ref.device)
     buffer = torch.empty(min(block, len(rows)), n, dtype=scorer.ref.dtype, device=scorer.ref.device)

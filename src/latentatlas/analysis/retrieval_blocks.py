@@ -1,10 +1,10 @@
-"""Per-query retrieval values of a block of queries: counting for the R-metrics, a small top-k for the rest.
+"""Per-query retrieval values of a block of queries, from each query's neighbours down to depth max(R, k).
 
-Every query of a block is scored against all N references once. Its k nearest (k = max(recall cut-offs,
-knn_k), by `neighbours.top_k_by_index`) give recall@k and the kNN vote; the same scores then give
-precision@1, R-precision and MAP@R by counting (`retrieval_counting`). The few rows counting cannot settle
-are scored again and ranked to depth R with the same top-k (the former method, kept as the reference path).
-Blocks of small classes (R <= N / 64) are ranked to depth max(R, k) directly: there topk is cheap.
+Every query of a block is scored against all N references once. Its nearest neighbours down to depth
+max(R, k, knn_k) come from a threshold and a merge (`retrieval_counting.counted_top`), or, for blocks of small
+classes (R <= N / 64, where torch's `topk` keeps a small heap and is cheap) and for the rare rows the threshold
+cannot settle, from `neighbours.top_k_by_index`; both order ties by index, so they give the same neighbours.
+Then precision@1, R-precision and MAP@R, recall@k and the kNN vote follow from the neighbours' classes.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from latentatlas.analysis.neighbours import Scorer, top_k_by_index
-from latentatlas.analysis.retrieval_counting import ClassLayout, counted_values
+from latentatlas.analysis.retrieval_counting import ClassLayout, counted_top
 
 # Column order of the per-query values; recall_at_{k} for each cut-off follows.
 VALUE_KEYS = ("precision_at_1", "r_precision", "mean_average_precision_at_r", "knn_accuracy")
@@ -38,8 +38,8 @@ def query_values(
         rows: (B,) int64 query indices (references themselves), each with R >= 1 other member of its class.
         ks: ascending recall cut-offs; knn_k: neighbours voting in knn_accuracy.
         buffer: (>= B, N) scratch in the score dtype.
-        counting: True counts (precision@1, R-precision, MAP@R), False ranks every row to depth R with topk
-            (the former method, faster for small R), None (default) picks by depth (COUNTING_MIN_FRACTION).
+        counting: True selects by threshold and merge, False by `topk` (the former method, faster for small R),
+            None (default) picks by depth (COUNTING_MIN_FRACTION).
 
     Returns:
         (B, 4 + len(ks)) float64, columns VALUE_KEYS then recall_at_{k} for each k.
@@ -49,23 +49,24 @@ def query_values(
     r = layout.counts[q_codes] - 1
     scores = _leave_one_out_scores(scorer, rows, buffer)
     small = max(ks[-1], knn_k)
+    depth = torch.clamp(r, min=small)  # (B,) places each query needs
     if counting is None:  # counting pays where topk is slow: past torch's heap selection (depth > N / 64)
         counting = COUNTING_MIN_FRACTION * scores.shape[1] < int(r.max())
-    out = torch.empty(len(rows), 4 + len(ks), dtype=torch.float64, device=rows.device)
-    nn = top_k_by_index(scores, small if counting else max(small, int(r.max())))  # (B, depth), nearest first
-    rel = codes[nn] == q_codes[:, None]
-    out[:, 3] = (knn_vote(codes[nn[:, :knn_k]]) == q_codes).to(torch.float64)
-    for i, kv in enumerate(ks):
-        out[:, 4 + i] = rel[:, :kv].any(dim=1).to(torch.float64)
-    if not counting:
-        out[:, :3] = ranked_values(rel, r)
-        return out
-    out[:, :3], exact = counted_values(scores, rows, layout)  # overwrites scores
+    if counting:
+        nn, exact = counted_top(scores, rows, layout, depth)  # overwrites scores
+    else:
+        nn, exact = top_k_by_index(scores, int(depth.max())), torch.ones_like(rows, dtype=torch.bool)
     if not bool(exact.all()):
         slow = (~exact).nonzero().squeeze(1)
-        again = _leave_one_out_scores(scorer, rows[slow], buffer)
-        nn = top_k_by_index(again, int(r[slow].max()))
-        out[slow, :3] = ranked_values(codes[nn] == q_codes[slow, None], r[slow])
+        again = top_k_by_index(_leave_one_out_scores(scorer, rows[slow], buffer), int(depth[slow].max()))
+        nn[slow, : again.shape[1]] = again
+    near = codes[nn]  # (B, depth) classes of the nearest, nearest first
+    rel = near == q_codes[:, None]
+    out = torch.empty(len(rows), 4 + len(ks), dtype=torch.float64, device=rows.device)
+    out[:, :3] = ranked_values(rel, r)
+    out[:, 3] = (knn_vote(near[:, :knn_k]) == q_codes).to(torch.float64)
+    for i, kv in enumerate(ks):
+        out[:, 4 + i] = rel[:, :kv].any(dim=1).to(torch.float64)
     return out
 
 

@@ -1,27 +1,23 @@
-"""Exact precision@1, R-precision and MAP@R of a block of queries by counting, without a top-R selection.
+"""Each query's nearest neighbours down to depth R, exact, without selecting R of N: a threshold and a merge.
 
 For a query q of class c with R = n_c - 1 other members, order every other point by (score descending, index
-ascending). Let v_1 >= ... >= v_R be the members' scores in that order and o_t the number of other-class
-points ahead of member t. Member t's rank among all is rho_t = t + o_t, and (P@j counted inside the first R):
+ascending). Member t (in that order among the members) is at rank rho_t = t + o_t, o_t the other-class points
+ahead of it: the ranks of the class come from the members' own order and a count of the others above each.
+The R-metrics only need the ranks up to R, and every point ranked within R scores at least tau* (the R-th
+highest score of the row). So with a threshold tau, the "candidates" (other-class points scoring >= tau, C of
+them) and T members scoring >= tau: if T + C >= R, then tau <= tau*, the first R places hold only members and
+candidates, and merging the sorted members with the sorted candidates (the merge counts o_t) gives the first
+T + C places exactly. No selection over the N columns is needed: one comparison with tau, a sort of the R
+members and one of the C candidates (C is about the other-class points within the first R, plus a margin).
 
-    precision_at_1 = [o_1 = 0],   r_precision = (1/R) #{t : rho_t <= R},
-    mean_average_precision_at_r = (1/R) sum_{t : rho_t <= R} t / rho_t
+tau comes from a fixed random sample of K columns: the highest sampled score (on a grid of sample ranks) at which
+the members above it plus a lower confidence bound of the candidates above it (the sample count scaled by N / K,
+less Z standard errors) reach the depth. Exactness never depends on the sample: a row whose tau turns out
+invalid, or that would keep too many candidates, is marked inexact and ranked by `topk` instead.
 
-Only members ranked within the first R count, and they all score at least tau* (the R-th highest score of the
-row); so every other-class point that matters has score >= tau for any tau <= tau*. With a threshold tau, the
-"candidates" are the other-class points with score >= tau; the members ranked ahead of candidate i are counted
-by a binary search in the sorted members (p_i), and o_t = #{candidates with p_i < t}: a histogram of p and a
-cumulative sum. tau is valid when at least R points score >= tau (T_tau members and C candidates, T_tau + C >= R);
-then o_t is exact for every member t with v_t >= tau, and the members below tau rank after R anyway.
-
-tau comes from a fixed random sample of K columns: the highest sampled score at which the members above it plus
-a lower confidence bound of the candidates above it (the sample count scaled by N / K, less Z standard errors)
-reach R. Exactness never depends on the sample: a row whose tau turns out invalid, or that would have too many
-candidates, is ranked by the top-R path instead (`retrieval_blocks.ranked_values`).
-
-Ties are ordered by index exactly as the top-R path: members and candidates are compared by `rank_keys`, which
-for float32 scores hold the index, so no two keys are equal. Float64 keys cannot hold it: a row where a
-candidate's score equals a member's (duplicated points, quantized values) is left to the top-R path.
+Ties are ordered by index exactly as `top_k_by_index`: the sorts compare `rank_keys`, which for float32 scores
+hold the index, so no two keys are equal. Float64 keys cannot hold it: a row with two equal keys among its first
+places (duplicated points, quantized values) is marked inexact.
 """
 
 from __future__ import annotations
@@ -32,9 +28,17 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from latentatlas.analysis.rank_keys import EMPTY, rank_keys, sort_rows
+from latentatlas.analysis.rank_keys import (
+    EMPTY,
+    argsort_rows,
+    flat_nonzero,
+    key_columns,
+    merge_rows,
+    rank_keys,
+    sort_rows,
+)
 
-SAMPLE_COLUMNS = 2048  # K: columns sampled for the threshold (fewer = cheaper sort, more candidates)
+SAMPLE_COLUMNS = 2048  # K, at most N / 8: columns sampled for the threshold (fewer = cheaper, more candidates)
 Z_BOUND = 4.0  # standard errors below the sampled count: a row falls back about once in 30,000
 
 
@@ -57,9 +61,11 @@ class ClassLayout:
     sample: torch.Tensor
 
 
-def class_layout(codes: torch.Tensor, counts: np.ndarray, sample_columns: int = SAMPLE_COLUMNS) -> ClassLayout:
-    """The ClassLayout of (N,) class codes with (C,) counts; the sample is seeded (results never depend on it)."""
+def class_layout(codes: torch.Tensor, counts: np.ndarray, sample_columns: int | None = None) -> ClassLayout:
+    """The ClassLayout of (N,) class codes with (C,) counts and K = sample_columns (default SAMPLE_COLUMNS)
+    sampled columns; the sample is seeded, and results never depend on it."""
     dev, n = codes.device, len(codes)
+    sample_columns = min(SAMPLE_COLUMNS, max(1, n // 8)) if sample_columns is None else sample_columns
     counts_t = torch.as_tensor(counts, dtype=torch.long, device=dev)
     start = torch.cumsum(counts_t, 0) - counts_t
     members = torch.argsort(codes, stable=True)
@@ -67,68 +73,68 @@ def class_layout(codes: torch.Tensor, counts: np.ndarray, sample_columns: int = 
     return ClassLayout(codes, counts_t, start, members, torch.sort(sample).values.to(dev))
 
 
-def candidate_cap(r_max: int, n: int, k: int) -> int:
-    """Most candidates a row may keep: R plus the bound's margin, doubled, plus slack; larger rows fall back."""
-    return min(n, 2 * r_max + int(4 * Z_BOUND * math.sqrt(r_max * n / max(k, 1))) + 1024)
+def candidate_cap(depth: int, n: int, k: int) -> int:
+    """Most candidates a row may keep: the depth plus the bound's margin, doubled, plus slack; beyond, inexact."""
+    return min(n, 2 * depth + int(4 * Z_BOUND * math.sqrt(depth * n / max(k, 1))) + 1024)
 
 
-def counted_values(scores: torch.Tensor, rows: torch.Tensor, layout: ClassLayout) -> tuple[torch.Tensor, torch.Tensor]:
-    """Precision@1, R-precision and MAP@R of a block of queries, by counting.
+def counted_top(
+    scores: torch.Tensor, rows: torch.Tensor, layout: ClassLayout, depth: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The nearest `depth` neighbours of each query, by threshold and merge.
 
     Args:
         scores: (B, N) scores of queries `rows`, larger = nearer, the query's own column -inf; overwritten.
-        rows: (B,) int64 query indices, each with R >= 1.
+        rows: (B,) int64 query indices.
         layout: the references' ClassLayout.
+        depth: (B,) int64 neighbours wanted per query, each >= its R and <= N - 1.
 
     Returns:
-        values: (B, 3) float64 [precision_at_1, r_precision, mean_average_precision_at_r] (0 where not exact).
-        exact: (B,) bool, False for rows that must be ranked by the top-R path instead.
+        nn: (B, max depth) int64 columns, nearest first, ties by index; right for exact rows up to their depth.
+        exact: (B,) bool, False for rows that must be ranked by `top_k_by_index` instead.
     """
-    b = len(rows)
-    r = layout.counts[layout.codes[rows]] - 1  # (B,)
-    member_keys = _member_keys(scores, rows, layout)  # (B, W) negated keys ascending: nearest member first
-    tau, found = _threshold(scores, member_keys, r, layout.sample)
-    above = _at_least(member_keys, tau)  # T_tau: members with score >= tau
-    cand_rows, cand_cols = (scores >= tau[:, None]).nonzero(as_tuple=True)  # members are -inf now
+    b, n = scores.shape
+    r = layout.counts[layout.codes[rows]] - 1
+    members, member_cols = _sorted_members(scores, rows, layout)  # (B, W) negated keys ascending: nearest first
+    tau, found = _threshold(scores, members, r, depth, layout.sample)
+    above = _at_least(members, tau)  # T: members scoring >= tau
+    flat = flat_nonzero(scores >= tau[:, None])  # the candidates (members are -inf now), row-major
+    cand_rows = flat // n
+    cand_cols = flat - cand_rows * n
     n_cand = torch.bincount(cand_rows, minlength=b)  # a row without a threshold (tau = inf) has none
-    cap = candidate_cap(int(r.max()), scores.shape[1], len(layout.sample))
-    exact = found & (above + n_cand >= r) & (n_cand <= cap)
-    keep = exact[cand_rows]
-    cand_rows, cand_cols, n_cand = cand_rows[keep], cand_cols[keep], n_cand * exact
-    slot = torch.arange(len(cand_rows), device=rows.device) - (torch.cumsum(n_cand, 0) - n_cand)[cand_rows]
-    neg = torch.full((b, int(n_cand.max()) if b else 0), EMPTY, dtype=torch.long, device=rows.device)
-    neg[cand_rows, slot] = -rank_keys(scores[cand_rows, cand_cols], cand_cols)
-    w = member_keys.shape[1]
-    p = torch.searchsorted(member_keys, neg, side="left")  # (B, Cmax): members ranked ahead of each candidate
-    tie = (member_keys.gather(1, p.clamp(max=w - 1)) == neg) & (p < w) & (neg != EMPTY)  # float64 only
-    exact &= ~tie.any(dim=1)
-    hist = torch.zeros(b, w + 1, dtype=torch.long, device=rows.device)
-    hist.scatter_add_(1, p.masked_fill_(neg == EMPTY, w), torch.ones_like(p))
-    return _from_counts(torch.cumsum(hist[:, :w], dim=1), above, r, exact)
+    exact = found & (above + n_cand >= depth) & (n_cand <= candidate_cap(int(depth.max()), n, len(layout.sample)))
+    if not bool(exact.all()):
+        keep = exact[cand_rows]
+        flat, cand_rows, cand_cols, n_cand = flat[keep], cand_rows[keep], cand_cols[keep], n_cand * exact
+    slot = torch.arange(len(flat), device=flat.device) - (torch.cumsum(n_cand, 0) - n_cand).index_select(0, cand_rows)
+    d = int(depth.max())
+    width = max(int(n_cand.max()) if b else 0, d + 1 - members.shape[1])  # the merge has at least d + 1 places
+    cand = torch.full((b, width), EMPTY, dtype=torch.long, device=scores.device)
+    cand[cand_rows, slot] = -rank_keys(scores.view(-1).index_select(0, flat), cand_cols)
+    if scores.dtype == torch.float32:  # keys hold the columns
+        merged = merge_rows(members, sort_rows(cand))
+        return key_columns(merged[:, :d], n), exact
+    cols = torch.zeros(cand.shape, dtype=torch.long, device=scores.device)
+    cols[cand_rows, slot] = cand_cols
+    order = argsort_rows(cand)
+    cand, cols = cand.gather(1, order), cols.gather(1, order)
+    both, both_cols = torch.cat([members, cand], dim=1), torch.cat([member_cols, cols], dim=1)
+    order = argsort_rows(both, stable=True)[:, : d + 1]
+    merged = both.gather(1, order)  # one place past the depth: a tie across the cut matters too
+    tie = ((merged[:, 1:] == merged[:, :-1]) & (merged[:, 1:] != EMPTY)).any(dim=1)  # order by index unknown
+    return both_cols.gather(1, order[:, :d]), exact & ~tie
 
 
-def _from_counts(ahead: torch.Tensor, above: torch.Tensor, r: torch.Tensor, exact: torch.Tensor):
-    """(B, 3) values and (B,) exact from o_t (B, W), T_tau (B,) and R (B,) (see the module docstring)."""
-    w = ahead.shape[1]
-    t = torch.arange(1, w + 1, device=ahead.device)
-    rho = ahead + t  # (B, W) rank of member t among all, increasing in t
-    t_star = torch.minimum(torch.searchsorted(rho, r[:, None], side="right").squeeze(1), above)
-    width = max(int(t_star.max()), 1) if len(t_star) else 1
-    ratio = t[:width].to(torch.float64) / rho[:, :width]  # P@rho_t, the precision at member t
-    ratio.masked_fill_(t[None, :width] > t_star[:, None], 0.0)
-    rf = r.to(torch.float64)
-    first = (above >= 1) & (ahead[:, 0] == 0)
-    values = torch.stack([first.to(torch.float64), t_star / rf, ratio.sum(dim=1) / rf], dim=1)
-    return values * exact[:, None], exact
-
-
-def _member_keys(scores: torch.Tensor, rows: torch.Tensor, layout: ClassLayout) -> torch.Tensor:
+def _sorted_members(
+    scores: torch.Tensor, rows: torch.Tensor, layout: ClassLayout
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Each query's same-class points as negated rank keys, sorted ascending (nearest first); then the members'
     (and the query's) scores in `scores` are set to -inf, so that they are not candidates.
 
     Returns:
-        (B, W) int64, W the largest class in the block; a row's first R entries are its members, then EMPTY
-        for the query itself and the padding.
+        keys: (B, W) int64, W the largest class in the block; a row's first R entries are its members, then
+            EMPTY for the query itself and the padding.
+        cols: (B, W) int64 the columns in that order for float64 scores (float32 keys hold them), else None.
     """
     c = layout.codes[rows]
     n_c = layout.counts[c]
@@ -138,14 +144,17 @@ def _member_keys(scores: torch.Tensor, rows: torch.Tensor, layout: ClassLayout) 
         neg = -rank_keys(scores.index_select(1, cols[0]), cols)
         neg.masked_fill_(cols == rows[:, None], EMPTY)
         scores.index_fill_(1, cols[0], -torch.inf)
-        return sort_rows(neg)
-    offset = torch.arange(w, device=rows.device)
-    pos = layout.start[c][:, None] + torch.minimum(offset[None, :], n_c[:, None] - 1)
-    cols = layout.members[pos]  # (B, W), padded by repeating the class's last member
-    neg = -rank_keys(scores.gather(1, cols), cols)
-    neg.masked_fill_((offset[None, :] >= n_c[:, None]) | (cols == rows[:, None]), EMPTY)
-    scores.scatter_(1, cols, -torch.inf)
-    return sort_rows(neg)
+    else:
+        offset = torch.arange(w, device=rows.device)
+        pos = layout.start[c][:, None] + torch.minimum(offset[None, :], n_c[:, None] - 1)
+        cols = layout.members[pos]  # (B, W), padded by repeating the class's last member
+        neg = -rank_keys(scores.gather(1, cols), cols)
+        neg.masked_fill_((offset[None, :] >= n_c[:, None]) | (cols == rows[:, None]), EMPTY)
+        scores.scatter_(1, cols, -torch.inf)
+    if scores.dtype == torch.float32:
+        return sort_rows(neg), None
+    order = argsort_rows(neg)
+    return neg.gather(1, order), cols.expand(len(rows), w).gather(1, order)
 
 
 def _at_least(member_keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
@@ -156,26 +165,29 @@ def _at_least(member_keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
 
 
 def _threshold(
-    scores: torch.Tensor, member_keys: torch.Tensor, r: torch.Tensor, sample: torch.Tensor
+    scores: torch.Tensor, member_keys: torch.Tensor, r: torch.Tensor, depth: torch.Tensor, sample: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-row threshold tau, likely <= the R-th highest score, from the sampled columns.
+    """Per-row threshold tau, likely <= the depth-th highest score, from the sampled columns.
 
     Args:
         scores: (B, N) scores, members and the query -inf.
-        member_keys: (B, W) sorted negated member keys; r: (B,) members per query.
+        member_keys: (B, W) sorted negated member keys; r: (B,) members per query; depth: (B,) places wanted.
         sample: (K,) columns.
 
     Returns:
         tau: (B,) thresholds (inf where none was found); found: (B,) bool.
     """
     n, k = scores.shape[1], len(sample)
-    u = sort_rows(-scores[:, sample]).neg_()  # (B, K) descending
-    members_above = torch.minimum(_at_least(member_keys, u), r[:, None])  # (B, K)
-    j = torch.arange(1, k + 1, dtype=torch.float64, device=scores.device)
+    u = sort_rows(scores.index_select(1, sample).neg_()).neg_()  # (B, K) descending
+    # Positions j on a geometric grid (about 12% apart; all of them when K is small): the first that qualifies
+    # is at most that much past the best one.
+    j = torch.unique(torch.logspace(0, math.log10(k), 64, dtype=torch.float64).round()).to(scores.device)
+    u = u.index_select(1, j.long() - 1)  # (B, G)
+    members_above = torch.minimum(_at_least(member_keys, u), r[:, None])  # (B, G)
     # At least j sampled candidates score >= u_j; the candidates above u_j number about j N / K, and with
     # high probability more than this lower bound (finite-population standard error; exact when K = N).
     lower = (n / k) * (j - Z_BOUND * torch.sqrt(j * (1.0 - k / n)))
-    ok = (members_above + lower[None, :] >= r[:, None]) & (u > -torch.inf)
+    ok = (members_above + lower[None, :] >= depth[:, None]) & (u > -torch.inf)
     found = ok.any(dim=1)
-    tau = u.gather(1, ok.to(torch.uint8).argmax(dim=1, keepdim=True)).squeeze(1)  # first j that reaches R
+    tau = u.gather(1, ok.to(torch.uint8).argmax(dim=1, keepdim=True)).squeeze(1)  # first j that reaches the depth
     return torch.where(found, tau, torch.inf), found

@@ -129,7 +129,10 @@ def _wilson(p: float, var: float, n_scored: int, fraction: float) -> tuple[float
     k = zq * zq / n_eff
     center = (p + k / 2) / (1 + k)
     half = zq / (1 + k) * np.sqrt(p * (1 - p) / n_eff + k / (4 * n_eff))
-    return max(0.0, center - half), min(1.0, center + half)
+    # At p = 0 or 1 one bound is p itself (in exact arithmetic; rounding could leave it a hair inside).
+    low = 0.0 if p == 0.0 else min(p, max(0.0, center - half))
+    high = 1.0 if p == 1.0 else max(p, min(1.0, center + half))
+    return low, high
 
 
 def _segment_sum(x: np.ndarray, seg: np.ndarray, n_seg: int) -> np.ndarray:
