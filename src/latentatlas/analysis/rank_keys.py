@@ -8,16 +8,21 @@ score fills the 64 bits, so its key has no room for the index and equal scores g
 +0.0 first (they compare equal as scores).
 
 The sorts use NumPy on CPU (its SIMD quicksort sorts int64 several times faster than `torch.sort`, and its
-stable sort merges two sorted runs in one pass) and torch elsewhere.
+stable sort merges two sorted runs in one pass), on row chunks in torch's number of threads (NumPy releases the
+GIL while sorting), and torch elsewhere.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
 
 LOW_BITS = 2**32
 EMPTY = torch.iinfo(torch.int64).max  # the negated key of padding: after every real key, ascending
+_POOL: dict[int, ThreadPoolExecutor] = {}
 
 
 def rank_keys(scores: torch.Tensor, cols: torch.Tensor | None = None) -> torch.Tensor:
@@ -48,29 +53,49 @@ def key_columns(neg_keys: torch.Tensor, n: int) -> torch.Tensor:
 
 def sort_rows(x: torch.Tensor) -> torch.Tensor:
     """Each row of x (B, W) sorted ascending, values only."""
-    if x.device.type == "cpu":
-        return torch.from_numpy(np.sort(x.numpy(), axis=1))
-    return torch.sort(x, dim=1).values
+    if x.device.type != "cpu":
+        return torch.sort(x, dim=1).values
+    out = x.numpy().copy()
+    _map(lambda s, e: out[s:e].sort(axis=1), len(out))  # in place, chunk by chunk
+    return torch.from_numpy(out)
 
 
 def argsort_rows(x: torch.Tensor, stable: bool = False) -> torch.Tensor:
     """(B, W) int64 positions that sort each row of x ascending (stable: equal values keep their order)."""
-    if x.device.type == "cpu":
-        return torch.from_numpy(np.argsort(x.numpy(), axis=1, kind="stable" if stable else None))
-    return torch.sort(x, dim=1, stable=stable).indices
+    if x.device.type != "cpu":
+        return torch.sort(x, dim=1, stable=stable).indices
+    a, out = x.numpy(), np.empty(tuple(x.shape), dtype=np.int64)
+
+    def chunk(s: int, e: int) -> None:
+        out[s:e] = np.argsort(a[s:e], axis=1, kind="stable" if stable else None)
+
+    _map(chunk, len(a))
+    return torch.from_numpy(out)
 
 
 def merge_rows(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Rows of a (B, W) and b (B, V), each sorted ascending, merged into (B, W + V) sorted rows."""
-    if a.device.type == "cpu":
-        both = np.concatenate([a.numpy(), b.numpy()], axis=1)
-        both.sort(axis=1, kind="stable")  # timsort: one merge of the two runs
-        return torch.from_numpy(both)
-    return torch.sort(torch.cat([a, b], dim=1), dim=1).values
+    if a.device.type != "cpu":
+        return torch.sort(torch.cat([a, b], dim=1), dim=1).values
+    both = np.concatenate([a.numpy(), b.numpy()], axis=1)
+    _map(lambda s, e: both[s:e].sort(axis=1, kind="stable"), len(both))  # timsort: one merge of the two runs
+    return torch.from_numpy(both)
 
 
 def flat_nonzero(mask: torch.Tensor) -> torch.Tensor:
-    """(M,) int64 flat positions of the True entries of a contiguous mask, in row-major order."""
-    if mask.device.type == "cpu":
-        return torch.from_numpy(np.flatnonzero(mask.numpy()))
-    return mask.view(-1).nonzero().squeeze(1)
+    """(M,) int64 flat positions of the True entries of a contiguous mask (B, N), in row-major order."""
+    if mask.device.type != "cpu":
+        return mask.view(-1).nonzero().squeeze(1)
+    m, width = mask.numpy(), mask.shape[1]
+    parts = _map(lambda s, e: np.flatnonzero(m[s:e]) + s * width, len(m))
+    return torch.from_numpy(np.concatenate(parts))
+
+
+def _map(fn: Callable[[int, int], object], n_rows: int) -> list:
+    """fn(start, end) over row ranges, one per torch thread, in threads (NumPy releases the GIL in these calls)."""
+    k = max(1, min(torch.get_num_threads(), n_rows // 64))
+    edges = np.linspace(0, n_rows, k + 1).astype(int).tolist()
+    if k == 1:
+        return [fn(0, n_rows)]
+    pool = _POOL.setdefault(k, ThreadPoolExecutor(k, thread_name_prefix="latentatlas-rows"))
+    return list(pool.map(fn, edges[:-1], edges[1:]))

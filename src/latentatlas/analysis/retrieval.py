@@ -14,11 +14,12 @@ PML has no recall@k; ours is the fraction of queries with at least one same-clas
 (the usual recall@k of image retrieval papers, e.g. Oh Song et al. 2016). knn_accuracy is a majority vote of
 the knn_k nearest, a tie going to the tied class that has the nearest member.
 
-How: queries are scored in blocks against all N points (float32 by default, as PML); the three R-metrics come
-from counting, with no top-R selection (`retrieval_counting`), recall@k and the vote from a top-k at depth
-max(k, knn_k) (`neighbours.top_k_by_index`). Equal scores are ordered by the neighbour's index, so results
-are deterministic. With `queries=Q`, a stratified sample of Q queries is scored exactly against all N points
-and every metric comes with a 95% confidence interval (`retrieval_sampling`). docs/analysis-math.md derives it.
+How: queries are scored in blocks against all N points (float32 by default, as PML). Each query's neighbours
+down to depth max(R, k, knn_k) come from a threshold and a merge of its sorted class members with the few
+other points above the threshold (`retrieval_counting`), or from `topk` for small classes; equal scores are
+ordered by the neighbour's index either way, so results are deterministic. With `queries=Q`, a stratified
+sample of Q queries is scored exactly against all N points and every metric comes with a 95% confidence
+interval (`retrieval_sampling`). docs/analysis-math.md derives both.
 """
 
 from __future__ import annotations
@@ -128,10 +129,11 @@ def _blocks(
     n = scorer.ref.shape[0]
     w = int(layout.counts.max())
     elem = scorer.ref.element_size()
-    # Per query row: its scores, then either the counting tables (candidate mask, sorted member keys and counts,
-    # padded candidates: about R plus the threshold's margin) or the top-R tables of a ranked row.
+    # Per query row: its scores, then either the counting tables (candidate mask; member keys, candidate keys
+    # (about R plus the threshold's margin) and their merge; the neighbours and the metrics' (R,) float64 rows)
+    # or the top-R tables of a ranked row.
     cand = w + 2 * Z_BOUND * math.sqrt(w * n / len(layout.sample)) + 1024
-    counted = n + 48 * w + 32 * int(min(cand, n))
+    counted = n + 80 * w + 32 * int(min(cand, n))
     ranked = (elem + 8 + 8 * 5) * min(max(ks[-1], knn_k, w - 1) + 1, n)
     per_row = elem * n + max(counted, ranked)
     block = block_size or max(1, min(n, memory_budget // per_row))
