@@ -54,29 +54,27 @@ out = dict(seconds=time.perf_counter() - t, extra_mb=peak() - base, value=m.toli
 """
 
 OURS_RETRIEVAL = """
+import latentatlas.analysis.retrieval_blocks as blocks
 from latentatlas.analysis.retrieval import retrieval_metrics
+blocks.COUNTING_MIN_FRACTION = {fraction}  # 1e9: every block ranked by topk to depth R (the former method)
 x, y = data({n}, {d}, {c})
 base = peak(); t = time.perf_counter()
-res = retrieval_metrics(x, y, metric="cosine", dtype=torch.{dtype})
+res = retrieval_metrics(x, y, metric="cosine", dtype=torch.float32, queries={queries})
 out = dict(seconds=time.perf_counter() - t, extra_mb=peak() - base, value=res)
 """
 
-# where our time goes: the same call with the block steps wrapped in timers (a separate run, so the timers do
-# not touch the timing above)
-OURS_BREAKDOWN = """
+# The same call with every block reduced to its (block, N) product: the product's share of our time.
+PRODUCT_ONLY = """
 import latentatlas.analysis.retrieval as R
+import latentatlas.analysis.retrieval_blocks as blocks
+def product_only(scorer, layout, rows, ks, knn_k, buffer, counting=None):
+    blocks._leave_one_out_scores(scorer, rows, buffer)
+    return torch.zeros(len(rows), 4 + len(ks), dtype=torch.float64)
+R.query_values = product_only
 x, y = data({n}, {d}, {c})
-spent = dict(product=0.0, topk=0.0, metrics=0.0)
-def timed(name, f):
-    def g(*a, **k):
-        t0 = time.perf_counter(); r = f(*a, **k); spent[name] += time.perf_counter() - t0
-        return r
-    return g
-R._scores, R._ranked_neighbours = timed("product", R._scores), timed("topk", R._ranked_neighbours)
-R._block_totals = timed("metrics", R._block_totals)
 t = time.perf_counter()
 R.retrieval_metrics(x, y, metric="cosine", dtype=torch.float32)
-out = dict(seconds=time.perf_counter() - t, **spent)
+out = dict(seconds=time.perf_counter() - t)
 """
 
 PML_RETRIEVAL = """
@@ -92,15 +90,45 @@ res = calc.get_accuracy(x, y)
 out = dict(seconds=time.perf_counter() - t, extra_mb=peak() - base, value=res)
 """
 
+PML_KEYS = ("precision_at_1", "r_precision", "mean_average_precision_at_r")
 
-def _measure(body: str, **fmt: object) -> dict:
-    code = SETUP + textwrap.dedent(body).format(**fmt) + "\nprint(json.dumps(out))\n"
-    proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False, timeout=3600
+
+def _measure(body: str, timeout: float = 3600, limit_mb: int | None = None, **fmt: object) -> dict:
+    """Run one measurement in a fresh subprocess; raise if it fails."""
+    out = _try_measure(body, timeout, limit_mb, **fmt)
+    if "error" in out:
+        raise RuntimeError(f"benchmark subprocess failed: {out['error']}")
+    return out
+
+
+def _try_measure(body: str, timeout: float, limit_mb: int | None, **fmt: object) -> dict:
+    """Run one measurement; {"error": what happened} if it fails, is killed, or passes `timeout` seconds.
+
+    limit_mb caps the subprocess's address space (RLIMIT_AS), so that a method that tries to allocate more than
+    the machine has fails with an allocation error instead of swapping or waking the OOM killer.
+    """
+    limit = (
+        ""
+        if limit_mb is None
+        else (f"import resource; resource.setrlimit(resource.RLIMIT_AS, ({limit_mb} * 2**20, {limit_mb} * 2**20))\n")
     )
+    code = limit + SETUP + textwrap.dedent(body).format(**fmt) + "\nprint(json.dumps(out))\n"
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"stopped after {timeout:.0f} s (time limit)"}
     if proc.returncode != 0:
-        raise RuntimeError(f"benchmark subprocess failed:\n{proc.stderr[-2000:]}")
+        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+        return {"error": (lines[-1] if lines else f"exit code {proc.returncode}")[:300]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _memory_limit_mb() -> int:
+    """Three quarters of the machine's memory, in MiB."""
+    kb = int(next(ln for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal")).split()[1])
+    return int(kb * 0.75 / 1024)
 
 
 def _max_diff(a: object, b: object) -> float:
@@ -166,41 +194,71 @@ def _retrieval_section(quick: bool) -> list[str]:
         "",
         'PML: `AccuracyCalculator(k="max_bin_count")` with `CustomKNN(CosineSimilarity(), batch_size='
         f"{batch})` (faiss is not installed; without a batch size PML would build the full N x N matrix). "
-        "Ours: float32 similarities (as PML), queries grouped by class, top max(R_c) per block.",
+        'Ours: float32 similarities (as PML), counting (docs/analysis-math.md); "top-R" is the former method '
+        '(every block ranked by `topk` to depth R), run for comparison; "product alone" is the same call with '
+        "every block reduced to its (block, N) product, the floor of any exact method that keeps the product.",
         "",
-        "| classes | R | method | time (s) | extra peak (MiB) | speed-up vs PML | max difference vs PML |",
-        "|---|---|---|---|---|---|---|",
+        "| classes | R | method | time (s) | extra peak (MiB) | speed-up vs PML | max difference vs PML | "
+        "time / product |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    values, split = [], []
+    values = []
     for c in (10, 100):
         pml = _measure(PML_RETRIEVAL, n=n, d=128, c=c, batch=batch)
-        ours = _measure(OURS_RETRIEVAL, n=n, d=128, c=c, dtype="float32")
-        parts = _measure(OURS_BREAKDOWN, n=n, d=128, c=c)
-        diff = max(abs(ours["value"][k] - v) for k, v in pml["value"].items())
-        lines += [
-            f"| {c} | ~{n // c - 1:,} | PML 2.9 | {pml['seconds']:.2f} | {pml['extra_mb']:.0f} | 1x | 0 |",
-            f"| {c} | ~{n // c - 1:,} | latentatlas | {ours['seconds']:.2f} | {ours['extra_mb']:.0f} | "
-            f"{pml['seconds'] / ours['seconds']:.2f}x | {diff:.1e} |",
-        ]
+        ours = _measure(OURS_RETRIEVAL, n=n, d=128, c=c, fraction=1 / 64, queries=None)
+        top_r = _measure(OURS_RETRIEVAL, n=n, d=128, c=c, fraction=1e9, queries=None)
+        product = _measure(PRODUCT_ONLY, n=n, d=128, c=c)["seconds"]
+        lines.append(f"| {c} | ~{n // c - 1:,} | PML 2.9 | {pml['seconds']:.2f} | {pml['extra_mb']:.0f} | 1x | 0 | "
+                     f"{pml['seconds'] / product:.1f} |")  # fmt: skip
+        for name, r in (("latentatlas", ours), ("latentatlas top-R", top_r)):
+            diff = max(abs(r["value"][k] - pml["value"][k]) for k in PML_KEYS)
+            lines.append(
+                f"| {c} | ~{n // c - 1:,} | {name} | {r['seconds']:.2f} | {r['extra_mb']:.0f} | "
+                f"{pml['seconds'] / r['seconds']:.2f}x | {diff:.1e} | {r['seconds'] / product:.1f} |"
+            )
+        lines.append(f"| {c} | ~{n // c - 1:,} | product alone | {product:.2f} | | | | 1.0 |")
         values.append(f"{c} classes: " + ", ".join(f"{k} = {v:.4f}" for k, v in pml["value"].items()))
-        split.append(
-            f"| {c} | {parts['seconds']:.2f} | "
-            + " | ".join(f"{parts[k]:.2f} ({parts[k] / parts['seconds']:.0%})" for k in ("product", "topk", "metrics"))
-            + f" | {pml['seconds'] / parts['product']:.1f}x |"
-        )
-    return lines + [
+    return lines + ["", "Values (PML): " + "; ".join(values) + ".", ""]
+
+
+def _large_section(quick: bool) -> list[str]:
+    """Exact leave-one-out at N = 200,000 (PML tried within limits), and sampled queries at N = 1,000,000."""
+    n, limit_s = (20_000, 300) if quick else (200_000, 1800)
+    limit_mb = _memory_limit_mb()
+    ours = _measure(OURS_RETRIEVAL, n=n, d=128, c=10, fraction=1 / 64, queries=None)
+    value = ours["value"]
+    pml = _try_measure(PML_RETRIEVAL, limit_s, limit_mb, n=n, d=128, c=10, batch=1024)
+    pml_text = (
+        f"{pml['seconds']:.0f} s, extra peak {pml['extra_mb']:.0f} MiB"
+        if "error" not in pml
+        else f"did not finish: {pml['error']}"
+    )
+    lines = [
+        f"### Exact leave-one-out retrieval at N = {n:,}, D = 128, 10 classes",
         "",
-        "Values (PML): " + "; ".join(values) + ".",
+        f"latentatlas: **{ours['seconds']:.0f} s**, extra peak memory {ours['extra_mb']:.0f} MiB (precision@1 "
+        f"{value['precision_at_1']:.4f}, MAP@R {value['mean_average_precision_at_r']:.4f}).",
         "",
-        "Where our time goes (a separate run with the block steps timed): the (block, N) similarity product, the "
-        "top-k selection with its tie ordering, and the metrics from the neighbour tables; the last column is "
-        "PML's total over our product alone, a bound on any speed-up that keeps the product.",
-        "",
-        "| classes | total (s) | product (s) | top-k (s) | metrics (s) | PML total / our product |",
-        "|---|---|---|---|---|---|",
-        *split,
+        f"PML (same settings as above, limited to {limit_s} s and {limit_mb:,} MiB of address space): {pml_text}.",
         "",
     ]
+    n_big, q = (50_000, 1_000) if quick else (1_000_000, 10_000)
+    lines += [
+        f"### Sampled queries at N = {n_big:,}, D = 128, cosine: `retrieval_metrics(queries={q:,})`",
+        "",
+        f"{q:,} queries drawn by class (stratified), each scored exactly against all {n_big:,} points; 95% "
+        "intervals (docs/analysis-math.md). Half-width = (high - low) / 2.",
+        "",
+        "| classes | time (s) | extra peak (MiB) | precision@1 | R-precision | MAP@R | largest half-width |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for c in (10, 1000):
+        r = _measure(OURS_RETRIEVAL, n=n_big, d=128, c=c, fraction=1 / 64, queries=q)
+        v = r["value"]
+        half = max((v[key][1] - v[key][0]) / 2 for key in v if key.endswith("_ci"))
+        cells = [f"{v[k]:.4f} ± {(v[k + '_ci'][1] - v[k + '_ci'][0]) / 2:.4f}" for k in PML_KEYS]
+        lines.append(f"| {c} | {r['seconds']:.1f} | {r['extra_mb']:.0f} | " + " | ".join(cells) + f" | {half:.4f} |")
+    return lines + [""]
 
 
 def run(quick: bool = False) -> str:
@@ -208,6 +266,7 @@ def run(quick: bool = False) -> str:
     lines = ["## Embedding geometry (`latentatlas.analysis`)", "", __doc__.split("\n\n")[1].replace("\n", " "), ""]
     lines += _distance_section(quick)
     lines += _retrieval_section(quick)
+    lines += _large_section(quick)
     return "\n".join(lines)
 
 

@@ -10,6 +10,7 @@ from latentatlas.analysis.ellipses import PCA2D, EllipseSet, coverage_ellipses, 
 from latentatlas.analysis.inputs import METRICS
 from latentatlas.analysis.io import EmbeddingSet, load_embeddings
 from latentatlas.analysis.labels import encode_labels, load_class_names, load_labels
+from latentatlas.analysis.neighbours import knn
 from latentatlas.analysis.pairs import pair_metrics
 from latentatlas.analysis.projector import export_projector, read_projector
 from latentatlas.analysis.retrieval import retrieval_metrics
@@ -27,6 +28,7 @@ __all__ = [
     "coverage_ellipses",
     "encode_labels",
     "export_projector",
+    "knn",
     "load_class_names",
     "load_embeddings",
     "load_labels",

@@ -1,4 +1,4 @@
-"""Leave-one-out retrieval metrics with pytorch-metric-learning's definitions, exact, blockwise and class-grouped.
+"""Leave-one-out retrieval metrics with pytorch-metric-learning's definitions: exact, or on sampled queries.
 
 Every point is a query against all the others ("A Metric Learning Reality Check", Musgrave et al. 2020). For a
 query of class c, R = n_c - 1 is the number of other members of its class; with its neighbours sorted by
@@ -14,21 +14,28 @@ PML has no recall@k; ours is the fraction of queries with at least one same-clas
 (the usual recall@k of image retrieval papers, e.g. Oh Song et al. 2016). knn_accuracy is a majority vote of
 the knn_k nearest, a tie going to the tied class that has the nearest member.
 
-Speed: queries are grouped by class and lone queries skipped, so a block of queries needs only the top
-max(R, k, knn_k) neighbours over its own rows (PML's "max_bin_count" takes the largest R for every query);
-similarities are float32 by default (as PML), written into one preallocated (block, N) buffer. The cost is
-the (block, N) product plus `torch.topk` (docs/analysis-math.md has the measured split). Equal similarities
-are ordered by the neighbour's index (a stable sort), so results are deterministic.
+How: queries are scored in blocks against all N points (float32 by default, as PML). Each query's neighbours
+down to depth max(R, k, knn_k) come from a threshold and a merge of its sorted class members with the few
+other points above the threshold (`retrieval_counting`), or from `topk` for small classes; equal scores are
+ordered by the neighbour's index either way, so results are deterministic. With `queries=Q`, a stratified
+sample of Q queries is scored exactly against all N points and every metric comes with a 95% confidence
+interval (`retrieval_sampling`). docs/analysis-math.md derives both.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
 from latentatlas.analysis.inputs import DEFAULT_MEMORY_BUDGET, as_labels, as_matrix
+from latentatlas.analysis.neighbours import Scorer, check_score_options, make_scorer
+from latentatlas.analysis.retrieval_blocks import VALUE_KEYS, query_values
+from latentatlas.analysis.retrieval_counting import Z_BOUND, ClassLayout, class_layout
+from latentatlas.analysis.retrieval_sampling import CONFIDENCE, interval_estimates, stratified_queries
 from latentatlas.errors import ConfigError, DataError
 
 RETRIEVAL_METRICS = ("cosine", "euclidean")
@@ -44,8 +51,10 @@ def retrieval_metrics(
     knn_k: int = 10,
     dtype: torch.dtype = torch.float32,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    queries: int | None = None,
+    seed: int = 0,
 ) -> dict[str, Any]:
-    """Exact leave-one-out retrieval metrics over a labelled set.
+    """Leave-one-out retrieval metrics over a labelled set, exact or estimated from sampled queries.
 
     Args:
         x: (N, D) float embeddings (numpy or torch).
@@ -57,16 +66,19 @@ def retrieval_metrics(
         knn_k: neighbours voting in knn_accuracy.
         dtype: precision of the similarities: float32 (PML's, twice as fast) or float64 (keeps near-ties
             closer than float32 rounding in their true order).
-        memory_budget: bytes for the (block, N) similarities and the (block, depth) neighbour tables.
+        memory_budget: bytes for the (block, N) similarities and the per-block tables.
+        queries: None for every point a query; Q in 1..N for Q queries sampled by class (stratified), each
+            scored exactly against all N points.
+        seed: seed of the query sample.
 
     Returns:
-        dict of python floats: precision_at_1, r_precision, mean_average_precision_at_r, recall_at_{k} for
-        each k, knn_accuracy; and metric, knn_k, n_queries (queries scored), n_lone_queries (left out).
+        dict: precision_at_1, r_precision, mean_average_precision_at_r, recall_at_{k} for each k,
+        knn_accuracy (python floats); metric, knn_k, n_queries (queries scored), n_lone_queries (left out).
+        With `queries`, the values are estimates, each metric has a `{name}_ci` [low, high] 95% interval, and
+        estimate=True, queries (Q), n_references (N), seed and confidence are added; n_queries and
+        n_lone_queries count the sampled queries.
     """
-    if metric not in RETRIEVAL_METRICS:
-        raise ConfigError(f"metric: {metric!r} is not supported for retrieval; use cosine or euclidean")
-    if dtype not in (torch.float32, torch.float64):
-        raise ConfigError(f"dtype: {dtype} is not supported for retrieval; use torch.float32 or torch.float64")
+    check_score_options(metric, dtype, "retrieval")
     xt = as_matrix(x, device=device)
     n = xt.shape[0]
     codes, classes, counts = as_labels(labels, n, device=xt.device)
@@ -76,131 +88,65 @@ def retrieval_metrics(
             raise ConfigError(f"{name}: {value} is outside 1..{n - 1} (the number of other points); lower it")
     if int(counts.max()) < 2:
         raise DataError("labels: every class has a single member, so no query has a match; check the labels")
-    ref, bias = _prepare(xt, metric, dtype)
-    # Queries grouped by class (index order within a class), lone queries dropped: a block's rows share a
-    # few values of R, so its top-k depth is the largest R among them, not the largest R of the whole set.
-    r_all = torch.as_tensor(counts, device=xt.device)[codes] - 1  # (N,) relevant items per query
-    order = torch.argsort(codes, stable=True)
-    order = order[r_all[order] > 0]
-    depth_max = max(int(counts.max()) - 1, ks[-1], knn_k)
-    per_row = ref.element_size() * n + (ref.element_size() + 8 + 8 * 5) * min(depth_max + 1, n - 1)
+    codes_np = codes.cpu().numpy()
+    sample = None if queries is None else stratified_queries(codes_np, queries, seed)
+    scorer, layout = make_scorer(xt, metric, dtype), class_layout(codes, counts)
+    names = [*VALUE_KEYS, *(f"recall_at_{kv}" for kv in ks)]
+    if sample is None:
+        rows = np.argsort(codes_np, kind="stable")  # grouped by class: a block's rows share a few classes
+        rows = rows[counts[codes_np[rows]] > 1]
+        totals = sum(v.sum(dim=0) for _, v in _blocks(scorer, layout, rows, ks, knn_k, block_size, memory_budget))
+        values = dict(zip(names, (totals / len(rows)).tolist()))
+        return _result(values, metric, knn_k, len(rows), n - len(rows))
+    scored = counts[codes_np[sample.rows]] > 1
+    if not scored.any():
+        raise DataError(
+            f"queries: none of the {queries} sampled queries has another member of its class; "
+            "raise queries or check the labels"
+        )
+    per_query = np.zeros((len(sample.rows), len(names)))
+    pos = np.flatnonzero(scored)
+    pos = pos[np.argsort(codes_np[sample.rows[pos]], kind="stable")]
+    for part, v in _blocks(scorer, layout, sample.rows[pos], ks, knn_k, block_size, memory_budget):
+        per_query[pos[part]] = v.cpu().numpy()
+    estimate, low, high = interval_estimates(per_query, scored, sample)
+    out = _result(dict(zip(names, estimate.tolist())), metric, knn_k, int(scored.sum()), int((~scored).sum()))
+    out.update({f"{key}_ci": [float(lo), float(hi)] for key, lo, hi in zip(names, low, high)})
+    out.update(estimate=True, queries=int(queries), n_references=n, seed=seed, confidence=CONFIDENCE)
+    return out
+
+
+def _blocks(
+    scorer: Scorer,
+    layout: ClassLayout,
+    rows: np.ndarray,
+    ks: list[int],
+    knn_k: int,
+    block_size: int | None,
+    memory_budget: int,
+) -> Iterator[tuple[slice, torch.Tensor]]:
+    """(positions in rows, (B, 4 + len(ks)) values) for consecutive blocks of the queries `rows` (grouped by class)."""
+    n = scorer.ref.shape[0]
+    w = int(layout.counts.max())
+    elem = scorer.ref.element_size()
+    # Per query row: its scores, then either the counting tables (candidate mask; member keys, candidate keys
+    # (about R plus the threshold's margin) and their merge; the neighbours and the metrics' (R,) float64 rows)
+    # or the top-R tables of a ranked row.
+    cand = w + 2 * Z_BOUND * math.sqrt(w * n / len(layout.sample)) + 1024
+    counted = n + 80 * w + 32 * int(min(cand, n))
+    ranked = (elem + 8 + 8 * 5) * min(max(ks[-1], knn_k, w - 1) + 1, n)
+    per_row = elem * n + max(counted, ranked)
     block = block_size or max(1, min(n, memory_budget // per_row))
-    buffer = torch.empty(min(block, len(order)), n, dtype=ref.dtype, device=ref.device)  # reused: no page faults
-    totals = torch.zeros(4 + len(ks), dtype=torch.float64, device=xt.device)
-    for s in range(0, len(order), block):
-        rows = order[s : s + block]
-        r = r_all[rows]
-        scores = _scores(ref, bias, rows, buffer[: len(rows)])
-        idx = _ranked_neighbours(scores, max(int(r.max()), ks[-1], knn_k))  # (B, depth), ties by index
-        totals += _block_totals(codes[idx], codes[rows], r, ks, knn_k, len(classes))
-    n_queries = int(counts[counts > 1].sum())
-    out: dict[str, Any] = {
-        "precision_at_1": float(totals[0] / n_queries),
-        "r_precision": float(totals[1] / n_queries),
-        "mean_average_precision_at_r": float(totals[2] / n_queries),
-    }
-    out.update({f"recall_at_{kv}": float(totals[4 + i] / n_queries) for i, kv in enumerate(ks)})
-    out.update(
-        knn_accuracy=float(totals[3] / n_queries),
-        metric=metric,
-        knn_k=knn_k,
-        n_queries=n_queries,
-        n_lone_queries=n - n_queries,
-    )
+    rows_t = torch.as_tensor(rows, dtype=torch.long, device=scorer.ref.device)
+    buffer = torch.empty(min(block, len(rows)), n, dtype=scorer.ref.dtype, device=scorer.ref.device)
+    for s in range(0, len(rows), block):
+        yield slice(s, s + block), query_values(scorer, layout, rows_t[s : s + block], ks, knn_k, buffer)
+
+
+def _result(values: dict[str, float], metric: str, knn_k: int, n_queries: int, n_lone: int) -> dict[str, Any]:
+    """The result dict in its documented key order."""
+    out: dict[str, Any] = {key: values[key] for key in VALUE_KEYS[:3]}
+    out.update({key: v for key, v in values.items() if key.startswith("recall_at_")})
+    out.update(knn_accuracy=values["knn_accuracy"], metric=metric, knn_k=knn_k)
+    out.update(n_queries=n_queries, n_lone_queries=n_lone)
     return out
-
-
-def _prepare(xt: torch.Tensor, metric: str, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Reference rows in `dtype` and, for euclidean, the (1, N) column term of the score."""
-    if metric == "cosine":
-        norms = xt.norm(dim=1, keepdim=True)  # float64: the normalization itself is not rounded to float32
-        if bool((norms == 0).any()):
-            raise DataError("embeddings: some rows are all zeros, so cosine is undefined; drop those rows")
-        return (xt / norms).to(dtype), None
-    ref = xt - xt.mean(dim=0)  # centring: distances unchanged, fewer cancelled digits
-    return ref.to(dtype), -(ref * ref).sum(dim=1).to(dtype)[None, :]
-
-
-def _scores(ref: torch.Tensor, bias: torch.Tensor | None, rows: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-    """(B, N) scores of queries `rows` against every point, larger = nearer, the query's own column -inf.
-
-    Euclidean ranks by 2 <q, x> - ||x||^2 = ||q||^2 - ||q - x||^2: the row constant ||q||^2 does not change a
-    row's order, so it is left out, and the product and the column term fuse into one addmm.
-    """
-    q = ref[rows]
-    if bias is None:
-        torch.mm(q, ref.T, out=out)
-    else:
-        torch.addmm(bias, q, ref.T, beta=1.0, alpha=2.0, out=out)
-    out[torch.arange(len(rows), device=out.device), rows] = -torch.inf  # leave the query out
-    return out
-
-
-def _ranked_neighbours(scores: torch.Tensor, depth: int) -> torch.Tensor:
-    """Indices of the `depth` highest scores of each row, highest first, equal scores by ascending index.
-
-    `topk` orders equal scores arbitrarily. Float32 scores of distinct points tie now and then (a few times
-    per thousand neighbours), almost always in pairs: a tied pair is swapped into index order in place. Rows
-    with a run of three or more equal scores, or a tie across the cut (which tied points are kept depends
-    on their index), are rare unless points are duplicated; they get a stable sort of the whole row.
-
-    Args:
-        scores: (B, N) scores, the query's own column -inf.
-
-    Returns:
-        (B, depth) int64 column indices.
-    """
-    n = scores.shape[1]
-    width = min(depth + 1, n - 1)  # one extra column shows ties that straddle the cut
-    vals, idx = torch.topk(scores, width, dim=1, sorted=True)
-    slow = torch.zeros(len(idx), dtype=torch.bool, device=idx.device)
-    if width > depth:
-        slow |= vals[:, depth - 1] == vals[:, depth]
-    tie = vals[:, 1:] == vals[:, :-1]  # (B, width - 1): position j ties with j + 1
-    if bool(tie.any()):
-        slow |= (tie[:, 1:] & tie[:, :-1]).any(dim=1)  # runs of three or more
-        row, col = (tie & ~slow[:, None]).nonzero(as_tuple=True)
-        a, b = idx[row, col], idx[row, col + 1]
-        idx[row, col], idx[row, col + 1] = torch.minimum(a, b), torch.maximum(a, b)
-    if bool(slow.any()):
-        rows = slow.nonzero().squeeze(1)
-        idx[rows, :depth] = torch.sort(scores[rows], dim=1, descending=True, stable=True).indices[:, :depth]
-    return idx[:, :depth]
-
-
-def _block_totals(
-    nn_codes: torch.Tensor, q_codes: torch.Tensor, r: torch.Tensor, ks: list[int], knn_k: int, n_classes: int
-) -> torch.Tensor:
-    """Sums over a block of queries of [P@1, R-precision, MAP@R, kNN correct, recall@k...].
-
-    Args:
-        nn_codes: (B, depth) class index of each query's neighbours, nearest first; depth >= max(r).
-        q_codes: (B,) class index of each query.
-        r: (B,) relevant items per query, each >= 1.
-    """
-    rel = nn_codes == q_codes[:, None]  # (B, depth)
-    max_r = int(r.max())
-    pos = torch.arange(1, max_r + 1, device=rel.device)  # 1-based ranks
-    hits = (rel[:, :max_r] & (pos[None, :] <= r[:, None])).to(torch.float64)  # relevant and within the first R
-    rf = r.to(torch.float64)
-    precision_at_j = torch.cumsum(hits, dim=1) / pos  # P@j counted within the first R, as PML does
-    sums = [
-        rel[:, 0].to(torch.float64).sum(),
-        (hits.sum(dim=1) / rf).sum(),
-        ((precision_at_j * hits).sum(dim=1) / rf).sum(),
-        (_knn_vote(nn_codes[:, :knn_k], n_classes) == q_codes).to(torch.float64).sum(),
-    ]
-    sums += [rel[:, :kv].any(dim=1).to(torch.float64).sum() for kv in ks]
-    return torch.stack(sums)
-
-
-def _knn_vote(nn_codes: torch.Tensor, n_classes: int) -> torch.Tensor:
-    """Majority class of each row of (B, K) neighbour classes; ties go to the class with the nearest member."""
-    b, kk = nn_codes.shape
-    votes = torch.zeros(b, n_classes, dtype=torch.long, device=nn_codes.device)
-    votes.scatter_add_(1, nn_codes, torch.ones_like(nn_codes))
-    first = torch.full((b, n_classes), kk, dtype=torch.long, device=nn_codes.device)
-    rank = torch.arange(kk, device=nn_codes.device).expand(b, kk)
-    first.scatter_reduce_(1, nn_codes, rank, reduce="amin")
-    # More votes always wins (votes * (K + 1) dominates); among equal votes the smaller first rank wins.
-    return torch.argmax(votes * (kk + 1) - first, dim=1)

@@ -1,8 +1,9 @@
 """Exact k nearest neighbours in the full D-dimensional space, through the geometry layer's retrieval engine.
 
-One engine: the ranking is `analysis.retrieval`'s (the same scores, blockwise into one reused (B, N) buffer, equal
-scores ordered by the neighbour's index), so the explorer's neighbours are exactly the ones retrieval metrics count,
-and any speed-up there speeds up the explorer. The point itself is left out. Distances of the k found neighbours
+One engine: the ranking is the geometry layer's (`latentatlas.analysis.neighbours`: the same `Scorer` and
+`top_k_by_index` as `knn` and the retrieval metrics, equal scores ordered by the neighbour's index), so the
+explorer's neighbours are exactly the ones retrieval metrics count, and any speed-up there speeds up the explorer.
+The references are prepared once (`make_scorer`), so a served query costs one (B, N) product and a top-k. The point itself is left out. Distances of the k found neighbours
 are then recomputed in float64 from the embeddings, so the listed numbers are not float32 score differences.
 """
 
@@ -15,8 +16,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentatlas.analysis.distances import DEFAULT_MEMORY_BUDGET, as_matrix
-from latentatlas.analysis.retrieval import _prepare, _ranked_neighbours, _scores
+from latentatlas.analysis.inputs import DEFAULT_MEMORY_BUDGET, as_matrix
+from latentatlas.analysis.neighbours import make_scorer, top_k_by_index
 from latentatlas.errors import ConfigError
 
 _RANKING = {"cosine": "cosine", "euclidean": "euclidean", "sqeuclidean": "euclidean"}  # same order
@@ -37,7 +38,7 @@ class NeighbourIndex:
         self.metric = metric
         self.memory_budget = memory_budget
         self.x_ = as_matrix(x, dtype=None)  # (N, D), float32 stays float32
-        self.ref_, self.bias_ = _prepare(self.x_, _RANKING[metric], torch.float32)
+        self.scorer_ = make_scorer(self.x_, _RANKING[metric], torch.float32)
         self._lock = threading.Lock()  # the server answers from several threads; one product at a time
 
     @property
@@ -56,10 +57,13 @@ class NeighbourIndex:
         """
         if not 1 <= k <= self.n - 1:
             raise ConfigError(f"k: {k} is outside 1..{self.n - 1} (the number of other points); lower it")
-        rows_t = torch.as_tensor(np.asarray(rows, dtype=np.int64).reshape(-1), device=self.ref_.device)
+        ref = self.scorer_.ref
+        rows_t = torch.as_tensor(np.asarray(rows, dtype=np.int64).reshape(-1), device=ref.device)
         with self._lock:
-            buffer = torch.empty(len(rows_t), self.n, dtype=self.ref_.dtype, device=self.ref_.device)
-            idx = _ranked_neighbours(_scores(self.ref_, self.bias_, rows_t, buffer), k)  # (B, k)
+            buffer = torch.empty(len(rows_t), self.n, dtype=ref.dtype, device=ref.device)
+            scores = self.scorer_.scores(self.scorer_.queries(self.x_[rows_t]), buffer)  # (B, N)
+            scores[torch.arange(len(rows_t), device=ref.device), rows_t] = -torch.inf  # not its own neighbour
+            idx = top_k_by_index(scores, k)  # (B, k)
         return idx.cpu().numpy(), self._distances(rows_t, idx).cpu().numpy()
 
     def _distances(self, rows: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:

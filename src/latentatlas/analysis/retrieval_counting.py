@@ -1,0 +1,193 @@
+"""Each query's nearest neighbours down to depth R, exact, without selecting R of N: a threshold and a merge.
+
+For a query q of class c with R = n_c - 1 other members, order every other point by (score descending, index
+ascending). Member t (in that order among the members) is at rank rho_t = t + o_t, o_t the other-class points
+ahead of it: the ranks of the class come from the members' own order and a count of the others above each.
+The R-metrics only need the ranks up to R, and every point ranked within R scores at least tau* (the R-th
+highest score of the row). So with a threshold tau, the "candidates" (other-class points scoring >= tau, C of
+them) and T members scoring >= tau: if T + C >= R, then tau <= tau*, the first R places hold only members and
+candidates, and merging the sorted members with the sorted candidates (the merge counts o_t) gives the first
+T + C places exactly. No selection over the N columns is needed: one comparison with tau, a sort of the R
+members and one of the C candidates (C is about the other-class points within the first R, plus a margin).
+
+tau comes from a fixed random sample of K columns: the highest sampled score (on a grid of sample ranks) at which
+the members above it plus a lower confidence bound of the candidates above it (the sample count scaled by N / K,
+less Z standard errors) reach the depth. Exactness never depends on the sample: a row whose tau turns out
+invalid, or that would keep too many candidates, is marked inexact and ranked by `topk` instead.
+
+Ties are ordered by index exactly as `top_k_by_index`: the sorts compare `rank_keys`, which for float32 scores
+hold the index, so no two keys are equal. Float64 keys cannot hold it: a row with two equal keys among its first
+places (duplicated points, quantized values) is marked inexact.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from latentatlas.analysis.rank_keys import (
+    EMPTY,
+    argsort_rows,
+    flat_nonzero,
+    key_columns,
+    merge_rows,
+    rank_keys,
+    sort_rows,
+)
+
+SAMPLE_COLUMNS = 2048  # K, at most N / 8: columns sampled for the threshold (fewer = cheaper, more candidates)
+Z_BOUND = 4.0  # standard errors below the sampled count: a row falls back about once in 30,000
+
+
+@dataclass(frozen=True)
+class ClassLayout:
+    """Where each class's members are, and the sampled columns.
+
+    Attributes:
+        codes: (N,) int64 class of each reference.
+        counts: (C,) int64 members per class.
+        start: (C,) int64 offset of class c in `members`.
+        members: (N,) int64 reference indices sorted by class, ascending within a class.
+        sample: (K,) int64 sorted random reference columns for the threshold estimate.
+    """
+
+    codes: torch.Tensor
+    counts: torch.Tensor
+    start: torch.Tensor
+    members: torch.Tensor
+    sample: torch.Tensor
+
+
+def class_layout(codes: torch.Tensor, counts: np.ndarray, sample_columns: int | None = None) -> ClassLayout:
+    """The ClassLayout of (N,) class codes with (C,) counts and K = sample_columns (default SAMPLE_COLUMNS)
+    sampled columns; the sample is seeded, and results never depend on it."""
+    dev, n = codes.device, len(codes)
+    sample_columns = min(SAMPLE_COLUMNS, max(1, n // 8)) if sample_columns is None else sample_columns
+    counts_t = torch.as_tensor(counts, dtype=torch.long, device=dev)
+    start = torch.cumsum(counts_t, 0) - counts_t
+    members = torch.argsort(codes, stable=True)
+    sample = torch.randperm(n, generator=torch.Generator().manual_seed(0))[: min(n, sample_columns)]
+    return ClassLayout(codes, counts_t, start, members, torch.sort(sample).values.to(dev))
+
+
+def candidate_cap(depth: int, n: int, k: int) -> int:
+    """Most candidates a row may keep: the depth plus the bound's margin, doubled, plus slack; beyond, inexact."""
+    return min(n, 2 * depth + int(4 * Z_BOUND * math.sqrt(depth * n / max(k, 1))) + 1024)
+
+
+def counted_top(
+    scores: torch.Tensor, rows: torch.Tensor, layout: ClassLayout, depth: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The nearest `depth` neighbours of each query, by threshold and merge.
+
+    Args:
+        scores: (B, N) scores of queries `rows`, larger = nearer, the query's own column -inf; overwritten.
+        rows: (B,) int64 query indices.
+        layout: the references' ClassLayout.
+        depth: (B,) int64 neighbours wanted per query, each >= its R and <= N - 1.
+
+    Returns:
+        nn: (B, max depth) int64 columns, nearest first, ties by index; right for exact rows up to their depth.
+        exact: (B,) bool, False for rows that must be ranked by `top_k_by_index` instead.
+    """
+    b, n = scores.shape
+    r = layout.counts[layout.codes[rows]] - 1
+    members, member_cols = _sorted_members(scores, rows, layout)  # (B, W) negated keys ascending: nearest first
+    tau, found = _threshold(scores, members, r, depth, layout.sample)
+    above = _at_least(members, tau)  # T: members scoring >= tau
+    flat = flat_nonzero(scores >= tau[:, None])  # the candidates (members are -inf now), row-major
+    cand_rows = flat // n
+    cand_cols = flat - cand_rows * n
+    n_cand = torch.bincount(cand_rows, minlength=b)  # a row without a threshold (tau = inf) has none
+    exact = found & (above + n_cand >= depth) & (n_cand <= candidate_cap(int(depth.max()), n, len(layout.sample)))
+    if not bool(exact.all()):
+        keep = exact[cand_rows]
+        flat, cand_rows, cand_cols, n_cand = flat[keep], cand_rows[keep], cand_cols[keep], n_cand * exact
+    slot = torch.arange(len(flat), device=flat.device) - (torch.cumsum(n_cand, 0) - n_cand).index_select(0, cand_rows)
+    d = int(depth.max())
+    width = max(int(n_cand.max()) if b else 0, d + 1 - members.shape[1])  # the merge has at least d + 1 places
+    cand = torch.full((b, width), EMPTY, dtype=torch.long, device=scores.device)
+    cand[cand_rows, slot] = -rank_keys(scores.view(-1).index_select(0, flat), cand_cols)
+    if scores.dtype == torch.float32:  # keys hold the columns
+        merged = merge_rows(members, sort_rows(cand))
+        return key_columns(merged[:, :d], n), exact
+    cols = torch.zeros(cand.shape, dtype=torch.long, device=scores.device)
+    cols[cand_rows, slot] = cand_cols
+    order = argsort_rows(cand)
+    cand, cols = cand.gather(1, order), cols.gather(1, order)
+    both, both_cols = torch.cat([members, cand], dim=1), torch.cat([member_cols, cols], dim=1)
+    order = argsort_rows(both, stable=True)[:, : d + 1]
+    merged = both.gather(1, order)  # one place past the depth: a tie across the cut matters too
+    tie = ((merged[:, 1:] == merged[:, :-1]) & (merged[:, 1:] != EMPTY)).any(dim=1)  # order by index unknown
+    return both_cols.gather(1, order[:, :d]), exact & ~tie
+
+
+def _sorted_members(
+    scores: torch.Tensor, rows: torch.Tensor, layout: ClassLayout
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Each query's same-class points as negated rank keys, sorted ascending (nearest first); then the members'
+    (and the query's) scores in `scores` are set to -inf, so that they are not candidates.
+
+    Returns:
+        keys: (B, W) int64, W the largest class in the block; a row's first R entries are its members, then
+            EMPTY for the query itself and the padding.
+        cols: (B, W) int64 the columns in that order for float64 scores (float32 keys hold them), else None.
+    """
+    c = layout.codes[rows]
+    n_c = layout.counts[c]
+    w = int(n_c.max())
+    if bool((c == c[0]).all()):  # one class (the usual block of a large class): one column list for all rows
+        cols = layout.members[layout.start[c[0]] : layout.start[c[0]] + w][None, :]  # (1, W)
+        neg = -rank_keys(scores.index_select(1, cols[0]), cols)
+        neg.masked_fill_(cols == rows[:, None], EMPTY)
+        scores.index_fill_(1, cols[0], -torch.inf)
+    else:
+        offset = torch.arange(w, device=rows.device)
+        pos = layout.start[c][:, None] + torch.minimum(offset[None, :], n_c[:, None] - 1)
+        cols = layout.members[pos]  # (B, W), padded by repeating the class's last member
+        neg = -rank_keys(scores.gather(1, cols), cols)
+        neg.masked_fill_((offset[None, :] >= n_c[:, None]) | (cols == rows[:, None]), EMPTY)
+        scores.scatter_(1, cols, -torch.inf)
+    if scores.dtype == torch.float32:
+        return sort_rows(neg), None
+    order = argsort_rows(neg)
+    return neg.gather(1, order), cols.expand(len(rows), w).gather(1, order)
+
+
+def _at_least(member_keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """(B, ...) number of members scoring >= each of values (B, ...) (one row of values per query)."""
+    low = -rank_keys(values)  # the largest negated key of each score: members with -key <= it score >= it
+    flat = low.reshape(len(low), -1)
+    return torch.searchsorted(member_keys, flat, side="right").reshape(low.shape)
+
+
+def _threshold(
+    scores: torch.Tensor, member_keys: torch.Tensor, r: torch.Tensor, depth: torch.Tensor, sample: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-row threshold tau, likely <= the depth-th highest score, from the sampled columns.
+
+    Args:
+        scores: (B, N) scores, members and the query -inf.
+        member_keys: (B, W) sorted negated member keys; r: (B,) members per query; depth: (B,) places wanted.
+        sample: (K,) columns.
+
+    Returns:
+        tau: (B,) thresholds (inf where none was found); found: (B,) bool.
+    """
+    n, k = scores.shape[1], len(sample)
+    u = sort_rows(scores.index_select(1, sample).neg_()).neg_()  # (B, K) descending
+    # Positions j on a geometric grid (about 12% apart; all of them when K is small): the first that qualifies
+    # is at most that much past the best one.
+    j = torch.unique(torch.logspace(0, math.log10(k), 64, dtype=torch.float64).round()).to(scores.device)
+    u = u.index_select(1, j.long() - 1)  # (B, G)
+    members_above = torch.minimum(_at_least(member_keys, u), r[:, None])  # (B, G)
+    # At least j sampled candidates score >= u_j; the candidates above u_j number about j N / K, and with
+    # high probability more than this lower bound (finite-population standard error; exact when K = N).
+    lower = (n / k) * (j - Z_BOUND * torch.sqrt(j * (1.0 - k / n)))
+    ok = (members_above + lower[None, :] >= depth[:, None]) & (u > -torch.inf)
+    found = ok.any(dim=1)
+    tau = u.gather(1, ok.to(torch.uint8).argmax(dim=1, keepdim=True)).squeeze(1)  # first j that reaches the depth
+    return torch.where(found, tau, torch.inf), found
