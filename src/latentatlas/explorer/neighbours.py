@@ -3,7 +3,8 @@
 One engine: the ranking is the geometry layer's (`latentatlas.analysis.neighbours`: the same `Scorer` and
 `top_k_by_index` as `knn` and the retrieval metrics, equal scores ordered by the neighbour's index), so the
 explorer's neighbours are exactly the ones retrieval metrics count, and any speed-up there speeds up the explorer.
-The references are prepared once (`make_scorer`), so a served query costs one (B, N) product and a top-k. The point itself is left out. Distances of the k found neighbours
+The references are prepared once (`make_scorer`), so a served query costs one (B, N) product and a top-k.
+The point itself is left out. Distances of the k found neighbours
 are then recomputed in float64 from the embeddings, so the listed numbers are not float32 score differences.
 """
 
