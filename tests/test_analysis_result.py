@@ -225,3 +225,16 @@ def test_bad_arguments(rng):
         analyze(x, None)
     with pytest.raises(DataError, match="class_names: 2 class names for 4 classes"):
         analyze(x, y, class_names=["a", "b"])
+
+
+def test_sampled_queries_give_an_estimate_whose_interval_holds_the_exact_value(rng):
+    x, y = clustered(rng, n_per=60, scale=1.0)
+    exact = analyze(x, y)
+    sampled = analyze(x, y, queries=120, seed=3)
+    assert sampled.retrieval["estimate"] is True and sampled.retrieval["n_queries"] == 120
+    lo, hi = sampled.retrieval["precision_at_1_ci"]
+    assert lo <= sampled.retrieval["precision_at_1"] <= hi
+    everyone = analyze(x, y, queries=len(x))
+    assert everyone.retrieval["precision_at_1"] == pytest.approx(exact.retrieval["precision_at_1"], abs=1e-12)
+    with pytest.raises(ConfigError, match="queries"):
+        analyze(x, y, queries=0)

@@ -94,6 +94,8 @@ def analyze(
     exclude_self: bool = True,
     triplets: np.ndarray | torch.Tensor | None = None,
     device: str | torch.device | None = None,
+    queries: int | None = None,
+    seed: int = 0,
 ) -> Analysis:
     """Measure the geometry of labelled embeddings.
 
@@ -106,6 +108,9 @@ def analyze(
         exclude_self: leave each point's zero distance to itself out of the intra-class means.
         triplets: (T, 3) int indices (anchor, positive, negative) into `embeddings`, for pair metrics.
         device: "auto", "cpu", "cuda" or None (cpu) for the pairwise distance computations.
+        queries: evaluate retrieval on this many sampled queries (stratified by class, each exact against all N)
+            with 95% intervals, instead of every point; None = every point (exact).
+        seed: the seed of that sample.
     """
     if metric not in METRICS:
         raise ConfigError(f"metric {metric!r} is unknown; use one of {', '.join(METRICS)}")
@@ -133,8 +138,9 @@ def analyze(
     # Cut-offs above the N - 1 other points are dropped rather than refused (tiny sets stay analyzable).
     ks = tuple(k for k in RETRIEVAL_K if k <= len(x) - 1)
     retrieval = retrieval_metrics(
-        xt, yt, metric="cosine" if metric == "cosine" else "euclidean", k=ks, knn_k=min(10, len(x) - 1), device=dev
-    )
+        xt, yt, metric="cosine" if metric == "cosine" else "euclidean", k=ks, knn_k=min(10, len(x) - 1), device=dev,
+        queries=queries, seed=seed,
+    )  # fmt: skip
     spread = spread_metrics(xt, yt, metric=metric)
     pairs = None if idx is None else pair_metrics(xt[idx[:, 0]], xt[idx[:, 1]], xt[idx[:, 2]])
     return Analysis(
