@@ -32,15 +32,29 @@ METRIC_LABELS = {
 }
 
 
+def figure_captions(a: Analysis) -> dict[str, str]:
+    """What to read in each figure of `make_figures` (also under the copies a run page shows)."""
+    metric = METRIC_LABELS[a.metric]
+    self_note = "self-pairs excluded" if a.exclude_self else "self-pairs (distance 0) included"
+    basis = "L2-normalized embeddings" if a.metric == "cosine" else "embeddings"
+    return {
+        "class_distances": f"Mean {metric} between classes; diagonal: intra-class, {self_note}.",
+        "pca_ellipses": f"2-D PCA of the {basis}, same scale on both axes; each ellipse covers {a.coverage:.0%} of "
+        "its class's points (center: median).",
+        "nn_distances": "Histogram of each embedding's euclidean distance to its nearest neighbour after L2 "
+        "normalization (the distance KoLeo uses); a pile near 0 means collapsed or duplicated embeddings.",
+    }
+
+
 def make_figures(a: Analysis) -> dict[str, tuple[Figure, str]]:
     """name -> (figure, caption): class-distance heatmap, PCA scatter with ellipses, NN-distance histogram."""
     metric = METRIC_LABELS[a.metric]
-    self_note = "self-pairs excluded" if a.exclude_self else "self-pairs (distance 0) included"
     c = len(a.class_names)
     fig, ax = new_figure(max(5.5, 0.55 * c + 3), max(4.5, 0.5 * c + 2))
     heatmap(ax, _np(a.distances.matrix), a.class_names, cbar_label=f"mean {metric}")
     ax.set_title(f"Mean {metric} between classes")
-    figures = {"class_distances": (fig, f"Mean {metric} between classes; diagonal: intra-class, {self_note}.")}
+    caps = figure_captions(a)
+    figures = {"class_distances": (fig, caps["class_distances"])}
 
     fig, ax = new_figure(7.5, 5.5)
     ellipses = [_ellipse(a.ellipses, k) for k in range(c)]
@@ -50,12 +64,7 @@ def make_figures(a: Analysis) -> dict[str, tuple[Figure, str]]:
     ax.set_ylabel(f"PC2 ({100 * evr[1]:.1f}% of variance)")
     ax.set_aspect("equal", adjustable="datalim")  # equal axes: ellipse shapes and areas are not distorted
     ax.set_title(f"PCA with ellipses covering {a.coverage:.0%} of each class")
-    basis = "L2-normalized embeddings" if a.metric == "cosine" else "embeddings"
-    figures["pca_ellipses"] = (
-        fig,
-        f"2-D PCA of the {basis}, same scale on both axes; each ellipse covers {a.coverage:.0%} of its "
-        "class's points (center: median).",
-    )
+    figures["pca_ellipses"] = (fig, caps["pca_ellipses"])
 
     counts, edges = a.spread.get("nn_hist_counts"), a.spread.get("nn_hist_edges")
     if counts is not None and edges is not None:
@@ -64,11 +73,7 @@ def make_figures(a: Analysis) -> dict[str, tuple[Figure, str]]:
         nn_label = "euclidean distance to the nearest neighbour, L2-normalized embeddings"
         histogram(ax, _np(counts), _np(edges), nn_label, "embeddings")
         ax.set_title("Nearest-neighbour distances (unit sphere)")
-        figures["nn_distances"] = (
-            fig,
-            "Histogram of each embedding's euclidean distance to its nearest neighbour after L2 normalization "
-            "(the distance KoLeo uses); a pile near 0 means collapsed or duplicated embeddings.",
-        )
+        figures["nn_distances"] = (fig, caps["nn_distances"])
     return figures
 
 

@@ -21,7 +21,7 @@ figure img{max-width:100%;border:1px solid #eee}figcaption{font-size:.9em;color:
 th[title],td[title]{cursor:help}th.quantity{font-weight:normal;background:none}.better{color:#888;font-size:.85em}
 td.clear{font-weight:bold}td.clear::after{content:" *"}tr.group th{text-align:left;background:#e8eef6}
 .findings{background:#f6f8fa;border-left:4px solid #4a7ab5;padding:.6em 1em;margin:1em 0}
-.findings p{margin:.2em 0}
+.findings p{margin:.2em 0}.wide{overflow-x:auto}td.diag{font-weight:bold}pre{white-space:pre-wrap}
 dl.glossary dt{font-weight:bold;margin-top:.4em}dl.glossary dd{margin:0 0 0 1.5em;color:#444}
 .gallery{display:flex;flex-direction:column;gap:.35em;margin:.6em 0}
 .gallery .row{display:flex;align-items:flex-start;gap:.3em;flex-wrap:wrap}
