@@ -9,7 +9,6 @@ from PIL import Image
 
 import latentatlas
 from latentatlas.config import Config, config_from_dict
-from latentatlas.report.compare import flatten
 from latentatlas.report.quantities import (
     DASH,
     Registry,
@@ -23,7 +22,8 @@ from latentatlas.report.quantities import (
     registry,
     require,
 )
-from latentatlas.train import loop
+from latentatlas.report.runs import flatten
+from latentatlas.tasks.pipeline import train
 
 SHAPES = [
     "data.n_train=24",
@@ -81,7 +81,7 @@ def written_keys(tmp_path_factory):
     }
     keys: dict[str, str] = {}
     for name, overrides in plans.items():
-        run = loop.train(config_from_dict({"name": name}, overrides), runs_root=root / "out").run_dir
+        run = train(config_from_dict({"name": name}, overrides), runs_root=root / "out").run_dir
         files = [run / "summary.json", *(run / "analysis").glob("analysis.json")]
         for path in files:
             keys.update(dict.fromkeys(flatten(json.loads(path.read_text())), f"{name}: {path.name}"))

@@ -127,7 +127,7 @@ def mistakes_section(
     if len(queries) == 0:
         return "<p class='note'>Every query's nearest neighbour has its class.</p>"
     note = (
-        f"<p class='note'>Test images whose nearest neighbour has another class, with their {show} nearest "
+        f"<p class='note'>Images whose nearest neighbour has another class, with their {show} nearest "
         f"({review.metric} distance); green frame = same class as the query, red = another class. At most "
         f"{per_class} per class, those with the most other-class neighbours first.</p>"
     )

@@ -45,6 +45,7 @@ details::details-content{content-visibility:visible;display:block}details>summar
 }
 """
 
+
 def escape(text: object) -> str:
     return html.escape(str(text))
 
@@ -89,10 +90,12 @@ def fmt(value: object, digits: int = 4) -> str:
     return escape(value)
 
 
-def table(rows: Sequence[Sequence[object]], headers: Sequence[str], digits: int = 4) -> str:
+def table(rows: Sequence[Sequence[object]], headers: Sequence[str], digits: int = 4, cls: str = "") -> str:
+    """A plain table of values (`cls`: its CSS class); tables of quantities are `tables.quantity_table`."""
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{fmt(v, digits)}</td>" for v in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    attr = f" class='{escape(cls)}'" if cls else ""
+    return f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def page(title: str, body: str) -> str:
