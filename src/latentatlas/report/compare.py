@@ -6,6 +6,7 @@ Reading run folders and the tables they make are `latentatlas.report.runs`'.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from latentatlas.outdir import check_out_dir, output_dir
 from latentatlas.report import html
 from latentatlas.report.findings import Finding
 from latentatlas.report.findings_compare import compare_findings
-from latentatlas.report.page import Page
+from latentatlas.report.page import Page, applicable
 from latentatlas.report.runs import RunRecord, config_differences, load_run, summary_table
 
 __all__ = ["COMPARED_FIGURES", "compare_runs", "comparison_page", "default_out_dir", "write_comparison"]
@@ -46,7 +47,7 @@ def comparison_page(
     """The page: `findings` (default `compare_findings`), the numbers, config differences and figures side by side."""
     page = Page(title or "Comparison of " + ", ".join(names))
     page.findings(compare_findings(list(zip(names, (r.summary for r in runs)))) if findings is None else findings)
-    _, rows = summary_table(runs)
+    _, rows = summary_table([dataclasses.replace(r, summary=applicable(r.summary)) for r in runs])
     numbers = {row[0]: row[1:] for row in rows if row[0] != "run"}
     page.section("Numbers", page.table(numbers, names), SINGLE_RUNS)
     _, cfg_rows = config_differences(runs)

@@ -15,7 +15,7 @@ from latentatlas.latentmaps.summary import LatentMaps
 from latentatlas.report import html, run_page
 from latentatlas.report.findings_shapes import shapes_run_findings
 from latentatlas.report.latent_figures import write_latent_figures
-from latentatlas.report.page import Page
+from latentatlas.report.page import Page, applicable
 
 __all__ = ["CAPTIONS", "write_run_report"]
 
@@ -61,7 +61,7 @@ def write_run_report(
     rows = list(metrics_rows)
     train = config_dict.get("train", {})
     metric, mode = train.get("best_metric", "val_loss"), train.get("best_mode", "min")
-    numbers = {**(run_page.training_numbers(rows, metric, mode) if rows else {}), **summary}
+    numbers = applicable({**(run_page.training_numbers(rows, metric, mode) if rows else {}), **summary})
     kind = "VAE" if summary.get("variational") else "autoencoder"
     page = Page(f"Shapes lab {kind} run {run_dir.name}")
     page.findings(shapes_run_findings(numbers))

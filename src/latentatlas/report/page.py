@@ -7,6 +7,7 @@ model gets wrong, the other tables, details, and a glossary of every quantity th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,17 @@ HEADLINE_GROUPS = ("quality", "validity")  # the groups of the table right under
 
 def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+_KL = re.compile(r"(^|_)kl($|_|\[)")  # val_kl, train_kl, kl_total, kl_per_dim[0]
+
+
+def applicable(numbers: Mapping[str, Any]) -> dict[str, Any]:
+    """`numbers` with the quantities a model does not have set to None (shown as "–"): a plain autoencoder
+    (`variational` false) records a KL of 0, but it has no KL at all."""
+    if numbers.get("variational", True) is not False:
+        return dict(numbers)
+    return {k: None if _KL.search(k) and not isinstance(v, list) else v for k, v in numbers.items()}
 
 
 def split_headline(keys: Sequence[str]) -> tuple[list[str], list[str]]:

@@ -17,6 +17,7 @@ from latentatlas.outdir import output_dir
 from latentatlas.report import html
 from latentatlas.report.findings_compare import sweep_findings
 from latentatlas.report.page import Page
+from latentatlas.report.quantities import describe
 from latentatlas.report.runs import pick_metrics
 from latentatlas.report.sweep_figures import group_label, plot_field, plot_maps, value_text
 from latentatlas.report.tables import Cell, mark_leaders
@@ -66,9 +67,18 @@ def mean_std_rows(summary: dict[str, Any]) -> dict[str, list[Cell]]:
     """metric -> a `Cell` (mean, std, n) per combination, leaders marked (`tables.mark_leaders`)."""
     rows = {}
     for m in summary["metrics"]:
-        rows[m] = [Cell(g["mean"].get(m), g["std"].get(m), g["count"].get(m, g["n"])) if m in g["mean"] else Cell(None)
-                   for g in summary["groups"]]  # fmt: skip
+        rows[m] = [_cell_of(g, m) for g in summary["groups"]]
     return mark_leaders(rows)
+
+
+def _cell_of(group: dict[str, Any], metric: str) -> Cell:
+    if metric not in group["mean"]:
+        return Cell(None)
+    mean, std = group["mean"][metric], group["std"].get(metric)
+    q = describe(metric)
+    if std == 0 and q is not None and q.group == "setup":
+        return Cell(mean)  # the same setting in every run: no spread to show
+    return Cell(mean, std, group["count"].get(metric, group["n"]))
 
 
 def sweep_page(summary: dict[str, Any], figures: list[tuple[str, Path]], title: str) -> Page:
