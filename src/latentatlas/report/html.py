@@ -37,7 +37,7 @@ body{max-width:none;margin:0;padding:0;font-size:10pt;color:#000}
 h1{font-size:16pt}h2{font-size:12.5pt;break-after:avoid;page-break-after:avoid}
 h3{break-after:avoid}
 figure,table,.gallery .row,.findings,dl.glossary dt{break-inside:avoid;page-break-inside:avoid}
-figure img{max-height:230mm}table{font-size:8.5pt}
+figure img{max-height:230mm}table{font-size:8.5pt}.wide{overflow:visible}
 a{color:#000;text-decoration:underline}a[href^="http"]::after{content:" (" attr(href) ")";font-size:.85em}
 details::details-content{content-visibility:visible;display:block}details>summary{list-style:none}
 .findings{background:none;border-left:2pt solid #000}

@@ -79,10 +79,16 @@ def time_keys(numbers: Mapping[str, Any]) -> list[str]:
 
 
 def reference_note(references: Mapping[str, Reference]) -> str:
-    """Where the published values come from, one line per distinct source."""
-    lines = {f"{r.setting}. Source: {r.source}." + (f" {r.caveat[:1].upper()}{r.caveat[1:]}." if r.caveat else "")
-             for r in references.values()}  # fmt: skip
-    items = "".join(f"<li>{html.escape(line)}</li>" for line in sorted(lines))
+    """Where the published values come from: one line per setting and source, with the caveats of its numbers."""
+    lines: dict[tuple[str, str], list[str]] = {}
+    for r in references.values():
+        caveats = lines.setdefault((r.setting, r.source), [])
+        if r.caveat and r.caveat not in caveats:
+            caveats.append(r.caveat)
+    items = "".join(
+        f"<li>{html.escape(f'{setting}. Source: {source}.' + ''.join(f' {c[:1].upper()}{c[1:]}.' for c in cav))}</li>"
+        for (setting, source), cav in lines.items()
+    )
     return f"<p class='note'>Published values:</p><ul class='note'>{items}</ul>" if items else ""
 
 
