@@ -3,9 +3,9 @@
 from pathlib import Path
 
 from latentatlas.config import Config
-from latentatlas.report.compare import flatten
 from latentatlas.report.quantities import describe
 from latentatlas.report.references import load_references, references_for
+from latentatlas.report.runs import flatten
 
 CIFAR = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "seeds.md"
