@@ -154,7 +154,7 @@ def test_repr_html_embeds_the_figures(rng):
     a = analyze(x, y, class_names=["alpha", "beta", "gamma", "delta"])
     page = a._repr_html_()
     uris = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
-    assert len(uris) == 3
+    assert len(uris) == 4  # class distances, PCA, nearest-neighbour distances, k-NN confusion
     for uri in uris:
         with Image.open(io.BytesIO(base64.b64decode(uri))) as im:
             assert im.format == "PNG"

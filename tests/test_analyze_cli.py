@@ -37,6 +37,7 @@ def test_end_to_end_writes_report_matching_the_library(tmp_path, npz, capsys):
     assert sorted(p.name for p in out.iterdir()) == ["analysis.json", "figures", "report.html"]
     assert sorted(p.name for p in (out / "figures").iterdir()) == [
         "class_distances.png",
+        "confusion.png",
         "nn_distances.png",
         "pca_ellipses.png",
     ]
@@ -48,7 +49,7 @@ def test_end_to_end_writes_report_matching_the_library(tmp_path, npz, capsys):
     assert saved["distances"]["margin"] == pytest.approx(ref.distances.margin)
     assert f"margin {ref.distances.margin:.4f}" in printed
     page = (out / "report.html").read_text()
-    assert page.count("data:image/png;base64,") == 3  # self-contained: figures embedded
+    assert page.count("data:image/png;base64,") == 4  # self-contained: figures embedded
     assert 'src="http' not in page and "<link" not in page and "<script" not in page
 
 

@@ -13,7 +13,6 @@ from latentatlas.data.shapes import generate
 from latentatlas.latentmaps.summary import latent_summary
 from latentatlas.report.latent_figures import FIGURE_FILES, mosaic, write_morph_gif
 from latentatlas.report.latent_report import CAPTIONS, write_run_report
-from latentatlas.report.training_curves import plot_training_curves
 from tests.test_latent import CFG, PerfectModel  # the perfect autoencoder
 
 
@@ -38,15 +37,16 @@ def maps():
 
 
 def test_run_report_embeds_every_figure(tmp_path, maps):
-    rows = [{"epoch": e, "split": s, "loss": 1.0 / e + (s == "val"), "kl": 0.1 * e} for e in (1, 2, 3)
-            for s in ("train", "val")]  # fmt: skip
+    rows = [{"epoch": e, "train_loss": 1.0 / e + 0.1 * e, "train_recon": 1.0 / e, "train_kl": 0.1 * e,
+             "val_loss": 1.5 / e, "epoch_time_s": 0.5, "elapsed_s": 0.5 * e} for e in (1, 2, 3)]  # fmt: skip
     config = {"model": {"kind": "vae", "latent_dim": 3}, "train": {"epochs": 3}}
     path = write_run_report(tmp_path, maps, maps.summary, config, rows)
     assert path == tmp_path / "report.html"
     page = _Page()
     page.feed(path.read_text())
     names = {img["alt"] for img in page.images}
-    expected = set(FIGURE_FILES.values()) | {"training_curves.png"}  # L = 3: pairs panel; VAE: KL bars
+    curves = {"selection.png", "losses.png", "epoch_times.png"}
+    expected = set(FIGURE_FILES.values()) | curves  # L = 3: pairs panel; VAE: KL bars
     assert names == expected
     for img in page.images:
         assert img["src"].startswith(("data:image/png;base64,", "data:image/gif;base64,")), img["alt"]
@@ -54,13 +54,9 @@ def test_run_report_embeds_every_figure(tmp_path, maps):
     text = path.read_text()
     for key in FIGURE_FILES:
         assert CAPTIONS[key][:40] in text.replace("&#x27;", "'")
-    assert "grid_validity" in text and "latent_dim: 3" in text
-
-
-def test_training_curves_need_numbers(tmp_path):
-    assert plot_training_curves([{"epoch": 1, "note": "x"}], tmp_path / "c.png") is None
-    assert not (tmp_path / "c.png").exists()
-    assert plot_training_curves([{"loss": 2.0}, {"loss": 1.0}], tmp_path / "c.png").is_file()
+    assert "data-key='grid_validity'" in text and ">Grid validity" in text and "latent_dim: 3" in text
+    assert "kept: epoch 3" not in text  # the chart says it, the page says which epoch in words
+    assert "the starred epoch 3, the first with the lowest value" in text
 
 
 def test_mosaic_frames_match_verdicts():

@@ -19,12 +19,14 @@ class Analysis(GeometryAnalysis):
     """The geometry of N labelled embeddings (see `latentatlas.analysis.Analysis`), with `save`, a terminal
     summary and a Jupyter view."""
 
-    def save(self, path: str | Path, force: bool = False, projector: bool = False) -> Path:
+    def save(self, path: str | Path, force: bool = False, projector: bool = False, images: Any = None) -> Path:
         """Write `analysis.json`, `figures/*.png`, `report.html` (and `projector/` if asked) into `path`.
 
-        Refuses a non-empty folder unless `force`; `path` never holds a half-written result.
+        `images`: (N, H, W), (N, H, W, C) or (N, C, H, W) pixels, row i = embedding i: the report then shows the
+        embeddings a k-NN vote gets wrong with their neighbours. Refuses a non-empty folder unless `force`; `path`
+        never holds a half-written result.
         """
-        return save_analysis(self, path, force=force, projector=projector)
+        return save_analysis(self, path, force=force, projector=projector, images=images)
 
     def summary_text(self) -> str:
         """A few lines for the terminal."""

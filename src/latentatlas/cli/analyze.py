@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from latentatlas.choices import DEVICES, METRICS
+from latentatlas.cli._pdf import add_pdf_option, check_pdf, write_report_pdf
 from latentatlas.errors import LatentAtlasError
 
 log = logging.getLogger("latentatlas")
@@ -14,7 +15,11 @@ log = logging.getLogger("latentatlas")
 EPILOG = """inputs: .npy (N, D); .npz / .safetensors with 'embeddings' and optional 'labels';
 .csv / .tsv of numbers (labels in --label-column); a TensorBoard projector folder (tensors.tsv +
 metadata.tsv); a training run folder (config.yaml).
-outputs in --out: analysis.json, figures/*.png, report.html (self-contained), projector/ with --projector."""
+--images: the images behind the embeddings, one per row: an image folder or .zip (classes sorted, files sorted
+within a class: the order `latentatlas embed` embeds them in), or .npy / .npz (key 'images') pixels (N, H, W[, C])
+or (N, C, H, W). The report then shows the embeddings a k-NN vote gets wrong, with their nearest neighbours.
+outputs in --out: analysis.json, figures/*.png, report.html (self-contained), projector/ with --projector,
+report.pdf with --pdf."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,9 +39,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--include-self", action="store_true", help="count self-pairs (distance 0) in intra means")
     p.add_argument("--triplets", metavar="FILE", help="(T, 3) anchor/positive/negative indices: .npy or .csv a,p,n")
     p.add_argument("--projector", action="store_true", help="also write a TensorBoard projector folder")
+    p.add_argument("--images", metavar="FOLDER|ZIP|NPY", help="the images of the embeddings, one per row (see below)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (must not exist, unless --force)")
     p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     p.add_argument("--device", choices=DEVICES, default="auto")
+    add_pdf_option(p)
     p.set_defaults(func=run)
 
 
@@ -46,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from latentatlas.outdir import check_out_dir
 
     out = check_out_dir(args.out, args.force)  # fail before any slow work
+    check_pdf(args)
     device = resolve_device(args.device)
     source = Path(args.embeddings)
     if source.is_dir() and (source / "config.yaml").is_file():
@@ -57,6 +65,13 @@ def run(args: argparse.Namespace) -> int:
     if data.labels is None:
         raise LatentAtlasError(f"{source}: no labels found; pass --labels FILE or --label-column NAME")
     triplets = None if args.triplets is None else load_triplets(Path(args.triplets))
+    images = None
+    if args.images is not None:
+        from latentatlas.analysis.labels import encode_labels
+        from latentatlas.data.row_images import load_row_images
+
+        codes, names = encode_labels(data.labels, len(data.embeddings), data.class_names, "labels", "class_names")
+        images = load_row_images(args.images, len(data.embeddings), codes, names)
     analysis = analyze(
         data.embeddings,
         data.labels,
@@ -67,9 +82,10 @@ def run(args: argparse.Namespace) -> int:
         triplets=triplets,
         device=device,
     )
-    analysis.save(out, force=args.force, projector=args.projector)
+    analysis.save(out, force=args.force, projector=args.projector, images=images)
     print(analysis.summary_text())
     print(f"report: {out / 'report.html'}")
+    write_report_pdf(args, out / "report.html")
     return 0
 
 

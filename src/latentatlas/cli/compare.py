@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
+from latentatlas.cli._pdf import add_pdf_option, check_pdf, write_report_pdf
 from latentatlas.errors import LatentAtlasError
 
 log = logging.getLogger("latentatlas")
@@ -30,6 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="only these summary numbers in the printed table and table.md, in this order "
         "(e.g. test_precision_at_1,test_pair_auc,test_margin); compare.json keeps them all",
     )
+    add_pdf_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -39,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from latentatlas.report.compare import default_out_dir, write_comparison
     from latentatlas.report.runs import format_table, load_run, pick_metrics, summary_table
 
+    check_pdf(args)
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
     if len(args.runs) == 1 and (Path(args.runs[0]) / "sweep.json").is_file():
         from latentatlas.report.sweep_report import sweep_table
@@ -49,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
             print(format_table(*sweep_table(summary, metrics)) + "\n")
         report = write_sweep_report(args.runs[0], args.out, force=args.force, metrics=metrics, summary=summary)
         print(f"wrote {report} and {report.parent / 'table.md'}")
+        write_report_pdf(args, report)
         return 0
     if len(args.runs) < 2:
         raise LatentAtlasError(f"compare needs at least two run directories, got {len(args.runs)}; pass RUN_A RUN_B")
@@ -58,4 +62,5 @@ def run(args: argparse.Namespace) -> int:
     print(format_table(headers, sorted((r for r in rows if r[0] in order), key=lambda r: order[r[0]])))
     out = write_comparison(runs, args.out or default_out_dir(), force=args.force)
     print(f"\nwrote {out / 'compare.json'} and {out / 'report.html'}")
+    write_report_pdf(args, out / "report.html")
     return 0

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
+
+from latentatlas.cli._pdf import add_pdf_option, check_pdf, write_report_pdf
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,27 +22,47 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--runs-root", default="runs", help="parent folder of the run directories (default: runs)")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="overrides for both runs, e.g. train.epochs=5")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    add_pdf_option(p)
     p.set_defaults(func=run)
+
+
+STUDY = Path("docs") / "studies" / "vae.md"  # the multi-seed AE-vs-VAE study, when the repository has one
+
+
+def study_href(report_dir: Path) -> str | None:
+    """A relative link from the report to docs/studies/vae.md (in the working directory or the source tree)."""
+    import latentatlas
+
+    for root in (Path.cwd(), Path(latentatlas.__file__).resolve().parents[2]):
+        if (root / STUDY).is_file():
+            return Path(os.path.relpath(root / STUDY, report_dir.resolve())).as_posix()
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
     from latentatlas.config import load_config
     from latentatlas.configs import CONFIG_DIR
     from latentatlas.report.compare import compare_runs
+    from latentatlas.report.findings_shapes import ae_vae_findings
     from latentatlas.tasks.pipeline import train
     from latentatlas.train.rundir import new_run_dir
 
+    check_pdf(args)  # before two trainings, not after
     start = time.monotonic()
-    runs = []
-    for name in ("shapes-ae", "shapes-vae"):
-        config = load_config(CONFIG_DIR / f"{name}.yaml", args.overrides)
+    configs = [load_config(CONFIG_DIR / f"{name}.yaml", args.overrides) for name in ("shapes-ae", "shapes-vae")]
+    results = []
+    for config in configs:
         if args.no_progress:
             config.train.progress = False
-        result = train(config, runs_root=args.runs_root)
-        print(f"{name}: {result.run_dir}")
-        runs.append(result.run_dir)
+        results.append(train(config, runs_root=args.runs_root))
+        print(f"{config.name}: {results[-1].run_dir}")
     out = new_run_dir(args.runs_root, "compare-ae-vae")
-    report = compare_runs(runs, out, force=True)
+    findings = ae_vae_findings(results[0].summary, results[1].summary, study_href(out))
+    title = "AE vs VAE on generated cylinders (seed 004)"
+    report = compare_runs([r.run_dir for r in results], out, force=True, findings=findings, title=title)
     print(f"demo finished in {time.monotonic() - start:.0f} s")
+    if findings:
+        print(findings[0].text)  # this run's validity difference
     print(f"report: {Path(report).resolve()}")
+    write_report_pdf(args, Path(report))
     return 0

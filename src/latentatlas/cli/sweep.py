@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from latentatlas.cli._pdf import add_pdf_option, check_pdf, write_report_pdf
 from latentatlas.errors import ConfigError, LatentAtlasError
 
 EPILOG = """examples:
@@ -45,6 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dry-run", action="store_true", help="print the runs and what would happen to each; run nothing")
     p.add_argument("--no-report", action="store_true", help="do not write OUT/report/ at the end")
     p.add_argument("--no-progress", action="store_true", help="hide each run's progress bar")
+    add_pdf_option(p)
     p.set_defaults(func=run)
 
 
@@ -126,6 +128,10 @@ def _print_plan(plan, out: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     plan, out = _plan(args)
+    if args.pdf and args.no_report:
+        raise LatentAtlasError("--pdf prints the sweep's report, which --no-report skips; drop one of them")
+    if not args.dry_run:
+        check_pdf(args)
     if args.dry_run:
         _print_plan(plan, out)
         return 0
@@ -138,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
 
         report = write_sweep_report(out, out / "report", force=True)
         print(f"report: {report}")
+        write_report_pdf(args, report)
     if outcome.failed:
         print(f"{len(outcome.failed)} of {len(outcome.runs)} runs failed: {', '.join(outcome.failed)}")
         return 1

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 
+from latentatlas.cli._pdf import add_pdf_option, check_pdf, write_report_pdf
 from latentatlas.configs import builtin_configs
 from latentatlas.errors import LatentAtlasError
 
@@ -35,6 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "to train a finished run further)",
     )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_pdf_option(p)
     p.set_defaults(func=run)
 
 
@@ -57,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from latentatlas.tasks.pipeline import train
 
     path, overrides = split_items(args.items)
+    check_pdf(args)
     if args.resume:
         if path:
             raise LatentAtlasError("--resume continues a run with its own config; drop the config file")
@@ -72,4 +76,6 @@ def run(args: argparse.Namespace) -> int:
     report = result.run_dir / "report.html"
     if report.exists():
         print(f"report: {report}")
+        if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 alone prints the page
+            write_report_pdf(args, report)
     return 0

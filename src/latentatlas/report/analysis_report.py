@@ -7,10 +7,9 @@ seed blog quoted a margin of 0.70 next to a printed 0.8143).
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -19,7 +18,8 @@ from latentatlas.analysis.analyze import Analysis
 from latentatlas.analysis.projector import write_projector_files
 from latentatlas.outdir import output_dir
 from latentatlas.report import html
-from latentatlas.report.figures import heatmap, histogram, new_figure, save_fig, scatter_with_ellipses
+from latentatlas.report.analysis_page import analysis_page, as_array, ellipse_info
+from latentatlas.report.figures import heatmap, histogram, new_figure, png_uri, save_fig, scatter_with_ellipses
 
 __all__ = ["METRIC_LABELS", "make_figures", "notebook_html", "reading", "save_analysis", "summary_lines",
            "write_figures", "write_report"]  # fmt: skip
@@ -32,57 +32,65 @@ METRIC_LABELS = {
 }
 
 
+def figure_captions(a: Analysis) -> dict[str, str]:
+    """What to read in each figure of `make_figures` (also under the copies a run page shows)."""
+    metric = METRIC_LABELS[a.metric]
+    self_note = "self-pairs excluded" if a.exclude_self else "self-pairs (distance 0) included"
+    basis = "L2-normalized embeddings" if a.metric == "cosine" else "embeddings"
+    return {
+        "class_distances": f"Mean {metric} between classes; diagonal: intra-class, {self_note}.",
+        "pca_ellipses": f"2-D PCA of the {basis}, same scale on both axes; each ellipse covers {a.coverage:.0%} of "
+        "its class's points (center: median).",
+        "nn_distances": "Histogram of each embedding's euclidean distance to its nearest neighbour after L2 "
+        "normalization (the distance KoLeo uses); a pile near 0 means collapsed or duplicated embeddings.",
+    }
+
+
 def make_figures(a: Analysis) -> dict[str, tuple[Figure, str]]:
     """name -> (figure, caption): class-distance heatmap, PCA scatter with ellipses, NN-distance histogram."""
     metric = METRIC_LABELS[a.metric]
-    self_note = "self-pairs excluded" if a.exclude_self else "self-pairs (distance 0) included"
     c = len(a.class_names)
     fig, ax = new_figure(max(5.5, 0.55 * c + 3), max(4.5, 0.5 * c + 2))
-    heatmap(ax, _np(a.distances.matrix), a.class_names, cbar_label=f"mean {metric}")
+    heatmap(ax, as_array(a.distances.matrix), a.class_names, cbar_label=f"mean {metric}")
     ax.set_title(f"Mean {metric} between classes")
-    figures = {"class_distances": (fig, f"Mean {metric} between classes; diagonal: intra-class, {self_note}.")}
+    caps = figure_captions(a)
+    figures = {"class_distances": (fig, caps["class_distances"])}
 
     fig, ax = new_figure(7.5, 5.5)
     ellipses = [_ellipse(a.ellipses, k) for k in range(c)]
-    scatter_with_ellipses(ax, _np(a.pca.coords), a.labels, a.class_names, ellipses)
-    evr = _np(a.pca.explained_variance_ratio)
+    scatter_with_ellipses(ax, as_array(a.pca.coords), a.labels, a.class_names, ellipses)
+    evr = as_array(a.pca.explained_variance_ratio)
     ax.set_xlabel(f"PC1 ({100 * evr[0]:.1f}% of variance)")
     ax.set_ylabel(f"PC2 ({100 * evr[1]:.1f}% of variance)")
     ax.set_aspect("equal", adjustable="datalim")  # equal axes: ellipse shapes and areas are not distorted
     ax.set_title(f"PCA with ellipses covering {a.coverage:.0%} of each class")
-    basis = "L2-normalized embeddings" if a.metric == "cosine" else "embeddings"
-    figures["pca_ellipses"] = (
-        fig,
-        f"2-D PCA of the {basis}, same scale on both axes; each ellipse covers {a.coverage:.0%} of its "
-        "class's points (center: median).",
-    )
+    figures["pca_ellipses"] = (fig, caps["pca_ellipses"])
 
     counts, edges = a.spread.get("nn_hist_counts"), a.spread.get("nn_hist_edges")
     if counts is not None and edges is not None:
         fig, ax = new_figure(6.4, 4.0)
         # spread_metrics measures these on the unit sphere whatever the metric (as KoLeo does): say so.
         nn_label = "euclidean distance to the nearest neighbour, L2-normalized embeddings"
-        histogram(ax, _np(counts), _np(edges), nn_label, "embeddings")
+        histogram(ax, as_array(counts), as_array(edges), nn_label, "embeddings")
         ax.set_title("Nearest-neighbour distances (unit sphere)")
-        figures["nn_distances"] = (
-            fig,
-            "Histogram of each embedding's euclidean distance to its nearest neighbour after L2 normalization "
-            "(the distance KoLeo uses); a pile near 0 means collapsed or duplicated embeddings.",
-        )
+        figures["nn_distances"] = (fig, caps["nn_distances"])
     return figures
 
 
-def save_analysis(a: Analysis, path: str | Path, force: bool = False, projector: bool = False) -> Path:
+def save_analysis(
+    a: Analysis, path: str | Path, force: bool = False, projector: bool = False, images: Any = None
+) -> Path:
     """Write `analysis.json`, `figures/*.png`, `report.html` (and `projector/` if asked) into `path`.
 
-    Refuses a non-empty folder unless `force`; writes into a temporary sibling folder renamed at the end,
-    so `path` never holds a half-written result.
+    `images` (row i = embedding i, e.g. `latentatlas.data.row_images.load_row_images`) adds galleries of the
+    embeddings a k-NN vote gets wrong. Refuses a non-empty folder unless `force`; writes into a temporary sibling
+    folder renamed at the end, so `path` never holds a half-written result.
     """
     with output_dir(path, force) as tmp:
         text = json.dumps(a.to_dict(), indent=2, allow_nan=False)
         (tmp / "analysis.json").write_text(text + "\n", encoding="utf-8")
         figures = write_figures(a, tmp / "figures")
-        write_report(a, tmp / "report.html", figures)
+        write_report(a, tmp / "report.html", figures, images)
         if projector:
             (tmp / "projector").mkdir()
             write_projector_files(tmp / "projector", a.embeddings, a.labels, a.class_names)
@@ -94,83 +102,29 @@ def write_figures(a: Analysis, folder: Path) -> dict[str, tuple[Path, str]]:
     return {name: (save_fig(fig, Path(folder) / f"{name}.png"), cap) for name, (fig, cap) in make_figures(a).items()}
 
 
-def write_report(a: Analysis, path: Path, figures: dict[str, tuple[Path, str]]) -> Path:
-    """Write the self-contained `report.html` (figures embedded, no external request)."""
-    images = {name: (html.data_uri(p), cap) for name, (p, cap) in figures.items()}
-    title = f"Embedding geometry: {a.n} embeddings, {len(a.class_names)} classes"
-    return html.write_page(path, title, _body(a, images, full=True))
+def write_report(a: Analysis, path: Path, figures: dict[str, tuple[Path, str]], images: Any = None) -> Path:
+    """Write the self-contained `report.html` (figures embedded, no external request); the k-NN confusion
+    figure goes next to the others (`figures/confusion.png`)."""
+    uris = {name: (html.data_uri(p), cap) for name, (p, cap) in figures.items()}
+    confusion = Path(path).parent / "figures" / "confusion.png"
+    return analysis_page(a, uris, images, full=True, confusion_png=confusion).write(path)
 
 
 def notebook_html(a: Analysis) -> str:
-    """Compact HTML for Jupyter: setup, reading, summary numbers and the figures inline as PNG data URIs."""
-    images = {}
-    for name, (fig, cap) in make_figures(a).items():
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=80)
-        images[name] = (f"data:image/png;base64,{base64.b64encode(buf.getvalue()).decode('ascii')}", cap)
+    """Compact HTML for Jupyter: findings, retrieval quality and the figures inline as PNG data URIs."""
+    uris = {name: (png_uri(fig), cap) for name, (fig, cap) in make_figures(a).items()}
     title = html.escape(repr_title(a))
-    return f"<div class='latentatlas-analysis'><h3>{title}</h3>{_body(a, images, full=False)}</div>"
+    parts = "".join(analysis_page(a, uris, full=False).parts)
+    return f"<div class='latentatlas-analysis'><h3>{title}</h3>{parts}</div>"
 
 
 def repr_title(a: Analysis) -> str:
     return f"Analysis: {a.n} embeddings (D={a.dim}), {len(a.class_names)} classes, {a.metric}"
 
 
-def _body(a: Analysis, images: dict[str, tuple[str, str]], full: bool) -> str:
-    d = a.distances
-    setup = [["embeddings", a.n], ["dimension", a.dim], ["classes", len(a.class_names)], ["metric", a.metric],
-             ["self-pairs in intra-class means", "excluded" if a.exclude_self else "included"],
-             ["ellipse coverage", a.coverage]]  # fmt: skip
-    parts = ["<h2>Setup</h2>", html.table(setup, ["", "value"])]
-    parts += ["<h2>Reading</h2><ul>", *(f"<li>{html.escape(s)}</li>" for s in reading(a)), "</ul>"]
-    summary = [
-        ["intra-class", _f(d.intra_mean), _f(d.intra_std)],
-        ["inter-class", _f(d.inter_mean), _f(d.inter_std)],
-        ["margin (inter - intra)", _f(d.margin), ""],
-    ]
-    parts += ["<h2>Class distances</h2>", html.table(summary, ["", "mean", "std"])]
-    parts += [_img(images, "class_distances")]
-    if full:
-        headers = ["class", "n", "intra", "nearest class", "distance", "ellipse area", "normalized area",
-                   "coverage reached"]  # fmt: skip
-        parts += [html.table(_class_rows(a), headers)]
-    area_rows = [["mean", _f(a.ellipses.mean_area), _f(a.ellipses.mean_area_normalized)],
-                 ["median", _f(a.ellipses.median_area), _f(a.ellipses.median_area_normalized)]]  # fmt: skip
-    parts += ["<h2>PCA and coverage ellipses</h2>", _img(images, "pca_ellipses")]
-    parts += [html.table(area_rows, ["ellipse area", "PCA units", "normalized"])]
-    parts += ["<p class='note'>Areas are pi * a * b with a, b the semi-axes (not pi * width * height). "
-              "Normalized areas divide every PCA coordinate by one scale s, the total standard deviation "
-              f"sqrt(trace(Cov) / 2) = {_f(a.ellipses.scale)}, which keeps shapes and area ratios.</p>"]  # fmt: skip
-    for title, numbers in (("Retrieval", a.retrieval), ("Spread", a.spread), ("Triplet pairs", a.pairs)):
-        if numbers:
-            parts += [f"<h2>{title}</h2>", html.table(_scalars(numbers), ["", "value"])]
-        if title == "Spread" and "nn_distances" in images:
-            parts += [_img(images, "nn_distances")]
-    return "".join(parts)
-
-
-def _img(images: dict[str, tuple[str, str]], name: str) -> str:
-    if name not in images:
-        return ""
-    uri, cap = images[name]
-    return f'<figure><img src="{uri}" alt="{name}.png"><figcaption>{html.escape(cap)}</figcaption></figure>'
-
-
-def _class_rows(a: Analysis) -> list[list[object]]:
-    m = _np(a.distances.matrix)
-    rows = []
-    for k, name in enumerate(a.class_names):
-        others = [j for j in range(len(m)) if j != k]
-        near = min(others, key=lambda j: m[k, j])
-        e = _ellipse_info(a.ellipses, k)
-        rows.append([name, a.counts[k], _f(m[k, k]), a.class_names[near], _f(m[k, near]),
-                     _f(e.get("area")), _f(e.get("area_normalized")), _f(e.get("coverage_achieved"))])  # fmt: skip
-    return rows
-
-
 def reading(a: Analysis) -> list[str]:
     """Plain sentences about the numbers: confusions, tightest and loosest classes, how intra was computed."""
-    m, names = _np(a.distances.matrix), a.class_names
+    m, names = as_array(a.distances.matrix), a.class_names
     intra = np.diag(m)
     c = len(names)
     out = [
@@ -228,26 +182,12 @@ def _f(value: object) -> str:
         return "n/a"
     if isinstance(value, int | np.integer) and not isinstance(value, bool):
         return str(int(value))
-    v = float(_np(value))
+    v = float(as_array(value))
     return f"{v:.4g}" if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5) else f"{v:.4f}"
 
 
-def _np(value: object) -> np.ndarray:
-    if hasattr(value, "detach"):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value, dtype=float)
-
-
-def _ellipse_info(ellipses: object, k: int) -> dict:
-    """Class code k's `Ellipse` as a dict (center, semi_axes, angle_deg, area, ...), or {} if it was skipped."""
-    for e in ellipses.ellipses:
-        if int(e.label) == k:
-            return vars(e)
-    return {}
-
-
 def _ellipse(ellipses: object, k: int) -> tuple | None:
-    e = _ellipse_info(ellipses, k)
+    e = ellipse_info(ellipses, k)
     if not e:
         return None
-    return _np(e["center"]), _np(e["semi_axes"]), float(e["angle_deg"])
+    return as_array(e["center"]), as_array(e["semi_axes"]), float(e["angle_deg"])

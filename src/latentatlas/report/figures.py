@@ -7,6 +7,8 @@ given `Axes`, so callers compose panels freely; `new_figure` and `save_fig` wrap
 
 from __future__ import annotations
 
+import base64
+import io
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,6 +44,13 @@ def save_fig(fig: Figure, path: str | Path, dpi: int = 110) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def png_uri(fig: Figure, dpi: int = 80) -> str:
+    """`fig` as a PNG `data:` URI, made in memory (notebook views)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def class_colors(n: int) -> list[tuple[float, float, float, float]]:

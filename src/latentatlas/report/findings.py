@@ -8,6 +8,7 @@ its table agree; a seed's published value stands beside ours where one fits the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from latentatlas.report.quantities import display_name, format_value, is_missing
 from latentatlas.report.references import references_for
 
 MAX_SENTENCES = 6
+_CODE = re.compile(r"`([^`]+)`")
 DENOMINATORS = (2, 3, 4, 5, 10)  # "3 test images in 4", "7 in 10"
 
 
@@ -39,7 +41,8 @@ def findings_html(findings: Sequence[Finding]) -> str:
     parts = []
     for f in findings:
         tail = f" {html.link(f.href, f.link_text or f.href)}" if f.href else ""
-        parts.append(f"<span class='finding'>{html.escape(f.text)}{tail}</span>")
+        text = _CODE.sub(lambda m: f"<code>{m[1]}</code>", html.escape(f.text))  # `a command` as code
+        parts.append(f"<span class='finding'>{text}{tail}</span>")
     return f"<section class='findings'><h2>Findings</h2><p>{' '.join(parts)}</p></section>"
 
 

@@ -61,7 +61,7 @@ def ranking_sentence(key: str, entries: Sequence[Entry]) -> Finding | None:
     ranked = sorted(entries, key=lambda e: -e.mean if direction == "higher" else e.mean)
     best, second = ranked[0], ranked[1]
     diff = abs(best.mean - second.mean)
-    if format_value(key, diff) == format_value(key, 0.0) and best.std is None and second.std is None:
+    if format_value(key, diff) == format_value(key, 0.0):  # equal as printed, whatever the spread
         return Finding(f"{display_name(key)}: {best.label} and {second.label} tie at {_value(key, best)}.")
     text = (
         f"{display_name(key)}: {best.label} {_value(key, best)}, ahead of {second.label} "

@@ -39,6 +39,19 @@ def write_confusion(review: KnnReview, class_names: Sequence[str], path: str | P
     return save_fig(plot_confusion(review, class_names), path)
 
 
+def confusion_table(review: KnnReview, class_names: Sequence[str]) -> str:
+    """The confusion matrix as counts: a row per true class, a column per predicted class, the diagonal bold."""
+    names = [html.escape(c) for c in class_names]
+    head = "<tr><th>true class \u2193 predicted \u2192</th>" + "".join(f"<th>{c}</th>" for c in names) + "</tr>"
+    body = []
+    for i, name in enumerate(names):
+        cells = [f"<td class='diag'>{int(v):,}</td>" if i == j else f"<td>{int(v):,}</td>"
+                 for j, v in enumerate(review.confusion[i])]  # fmt: skip
+        body.append(f"<tr><th scope='row'>{name}</th>{''.join(cells)}</tr>")
+    table = f"<table class='confusion'><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
+    return f"<div class='wide'>{table}</div>"
+
+
 def to_rgb(image: Any) -> np.ndarray:
     """(H, W), (H, W, C) or (C, H, W) with C in {1, 3}, uint8 or float in [0, 1] (numpy or torch) -> (H, W, 3) uint8."""
     a = image.detach().cpu().numpy() if hasattr(image, "detach") else np.asarray(image)
@@ -114,7 +127,7 @@ def mistakes_section(
     if len(queries) == 0:
         return "<p class='note'>Every query's nearest neighbour has its class.</p>"
     note = (
-        f"<p class='note'>Test images whose nearest neighbour has another class, with their {show} nearest "
+        f"<p class='note'>Images whose nearest neighbour has another class, with their {show} nearest "
         f"({review.metric} distance); green frame = same class as the query, red = another class. At most "
         f"{per_class} per class, those with the most other-class neighbours first.</p>"
     )

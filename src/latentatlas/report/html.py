@@ -21,7 +21,7 @@ figure img{max-width:100%;border:1px solid #eee}figcaption{font-size:.9em;color:
 th[title],td[title]{cursor:help}th.quantity{font-weight:normal;background:none}.better{color:#888;font-size:.85em}
 td.clear{font-weight:bold}td.clear::after{content:" *"}tr.group th{text-align:left;background:#e8eef6}
 .findings{background:#f6f8fa;border-left:4px solid #4a7ab5;padding:.6em 1em;margin:1em 0}
-.findings p{margin:.2em 0}
+.findings p{margin:.2em 0}.wide{overflow-x:auto}td.diag{font-weight:bold}pre{white-space:pre-wrap}
 dl.glossary dt{font-weight:bold;margin-top:.4em}dl.glossary dd{margin:0 0 0 1.5em;color:#444}
 .gallery{display:flex;flex-direction:column;gap:.35em;margin:.6em 0}
 .gallery .row{display:flex;align-items:flex-start;gap:.3em;flex-wrap:wrap}
@@ -37,7 +37,7 @@ body{max-width:none;margin:0;padding:0;font-size:10pt;color:#000}
 h1{font-size:16pt}h2{font-size:12.5pt;break-after:avoid;page-break-after:avoid}
 h3{break-after:avoid}
 figure,table,.gallery .row,.findings,dl.glossary dt{break-inside:avoid;page-break-inside:avoid}
-figure img{max-height:230mm}table{font-size:8.5pt}
+figure img{max-height:230mm}table{font-size:8.5pt}.wide{overflow:visible}
 a{color:#000;text-decoration:underline}a[href^="http"]::after{content:" (" attr(href) ")";font-size:.85em}
 details::details-content{content-visibility:visible;display:block}details>summary{list-style:none}
 .findings{background:none;border-left:2pt solid #000}
@@ -90,10 +90,12 @@ def fmt(value: object, digits: int = 4) -> str:
     return escape(value)
 
 
-def table(rows: Sequence[Sequence[object]], headers: Sequence[str], digits: int = 4) -> str:
+def table(rows: Sequence[Sequence[object]], headers: Sequence[str], digits: int = 4, cls: str = "") -> str:
+    """A plain table of values (`cls`: its CSS class); tables of quantities are `tables.quantity_table`."""
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{fmt(v, digits)}</td>" for v in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    attr = f" class='{escape(cls)}'" if cls else ""
+    return f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def page(title: str, body: str) -> str:

@@ -36,6 +36,14 @@ def find_chromium() -> str | None:
     return next((path for path in map(shutil.which, BROWSERS) if path), None)
 
 
+def require_chromium() -> str:
+    """The browser `find_chromium` finds; a one-line `LatentAtlasError` naming the fix when there is none."""
+    browser = find_chromium()
+    if browser is None:
+        raise LatentAtlasError(f"--pdf needs chromium, which is not installed: {FIX}")
+    return browser
+
+
 def write_pdf(html_path: str | Path, pdf_path: str | Path, timeout: float = 180.0) -> Path:
     """Print `html_path` to `pdf_path` with headless chromium; returns `pdf_path`.
 
@@ -45,9 +53,7 @@ def write_pdf(html_path: str | Path, pdf_path: str | Path, timeout: float = 180.
     page, out = Path(html_path).resolve(), Path(pdf_path)
     if not page.is_file():
         raise LatentAtlasError(f"{page}: no such page to print; write the report first")
-    browser = find_chromium()
-    if browser is None:
-        raise LatentAtlasError(f"--pdf needs chromium, which is not installed: {FIX}")
+    browser = require_chromium()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     with tempfile.TemporaryDirectory(prefix="latentatlas-chromium-") as profile:

@@ -6,10 +6,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from latentatlas.report import html
-from latentatlas.report.quantities import DASH, describe, display_name, format_value, group_keys, is_config_key
+from latentatlas.report.quantities import (
+    DASH,
+    better,
+    describe,
+    display_name,
+    format_value,
+    group_keys,
+    is_config_key,
+)
 
 ARROWS = {"higher": ("↑", "higher is better"), "lower": ("↓", "lower is better")}
 GROUP_TITLES = {
@@ -25,6 +34,16 @@ GROUP_TITLES = {
 }
 
 
+@dataclass(frozen=True)
+class Cell:
+    """A table value with what a comparison adds: the spread (std) over `n` runs and whether it is marked."""
+
+    value: Any
+    spread: float | None = None
+    n: int | None = None
+    clear: bool = False
+
+
 def clearly_different(mean_a: float, std_a: float | None, mean_b: float, std_b: float | None) -> bool | None:
     """Whether two means differ by more than twice the spread, the larger of the two standard deviations;
     None when a spread is unknown (single runs), so no claim is made."""
@@ -36,17 +55,18 @@ def clearly_different(mean_a: float, std_a: float | None, mean_b: float, std_b: 
 def name_cell(key: str) -> str:
     """The first cell of a row: a config key in code type, a quantity by its name with its meaning on hover and
     an arrow for the better direction."""
+    head = f"<th scope='row' class='quantity' data-key='{html.escape(key)}'"
     if is_config_key(key):
-        return f"<th scope='row' class='quantity'>{html.code(key)}</th>"
+        return f"{head}>{html.code(key)}</th>"
     q = describe(key)
     if q is None:
-        return f"<th scope='row' class='quantity'>{html.escape(display_name(key))}</th>"
+        return f"{head}>{html.escape(display_name(key))}</th>"
     arrow = ""
     if q.better in ARROWS:
         symbol, words = ARROWS[q.better]
         arrow = f" <span class='better' title='{words}'>{symbol}</span>"
     title = q.meaning + (f" Source: {q.source}." if q.source else "")
-    return f"<th scope='row' class='quantity' title='{html.escape(title)}'>{html.escape(q.heading)}{arrow}</th>"
+    return f"{head} title='{html.escape(title)}'>{html.escape(q.heading)}{arrow}</th>"
 
 
 def value_cell(key: str, value: Any, spread: float | None = None, n: int | None = None, clear: bool = False) -> str:
@@ -58,20 +78,56 @@ def value_cell(key: str, value: Any, spread: float | None = None, n: int | None 
     return f"<td{cls} style='white-space:nowrap'>{html.escape(text)}</td>"
 
 
-def quantity_table(rows: Mapping[str, Sequence[Any]], headers: Sequence[str], grouped: bool = False) -> str:
-    """One row per key (`rows`: key -> a value per column); `headers` name the value columns.
+def _cells(key: str, values: Sequence[Any]) -> str:
+    return "".join(
+        value_cell(key, v.value, v.spread, v.n, v.clear) if isinstance(v, Cell) else value_cell(key, v) for v in values
+    )
+
+
+def quantity_table(
+    rows: Mapping[str, Sequence[Any]],
+    headers: Sequence[str],
+    grouped: bool = False,
+    head_rows: Mapping[str, Sequence[Any]] | None = None,
+) -> str:
+    """One row per key (`rows`: key -> a value or a `Cell` per column); `headers` name the value columns.
 
     With `grouped`, rows are put in the registry's groups (quality, validity, geometry, latent statistics, losses,
-    time, setup, config) under a full-width group row.
+    time, setup, config) under a full-width group row. `head_rows` (e.g. the swept config keys of a sweep, whose
+    values name the columns) go into the table head, under `headers`.
     """
     head = "<tr><th></th>" + "".join(f"<th>{html.escape(h)}</th>" for h in headers) + "</tr>"
+    head += "".join("<tr>" + name_cell(k) + _cells(k, v) + "</tr>" for k, v in (head_rows or {}).items())
     sections = group_keys(list(rows)) if grouped else [("", list(rows))]
     body = []
     for group, keys in sections:
         if group:
             body.append(f"<tr class='group'><th colspan='{len(headers) + 1}'>{GROUP_TITLES[group]}</th></tr>")
-        body += ["<tr>" + name_cell(k) + "".join(value_cell(k, v) for v in rows[k]) + "</tr>" for k in keys]
-    return f"<table><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
+        body += ["<tr>" + name_cell(k) + _cells(k, rows[k]) + "</tr>" for k in keys]
+    table = f"<table class='quantities'><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
+    return f"<div class='wide'>{table}</div>" if len(headers) > 4 else table
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def mark_leaders(rows: Mapping[str, Sequence[Cell]]) -> dict[str, list[Cell]]:
+    """The same rows with the best cell of each directed quantity marked `clear` when it leads the runner-up by
+    more than twice the spread (`clearly_different`); cells without a spread are never marked."""
+    out = {}
+    for key, cells in rows.items():
+        cells = list(cells)
+        numbers = [i for i, c in enumerate(cells) if _finite(c.value)]
+        direction = better(key)
+        if direction != "none" and len(numbers) >= 2:
+            sign = -1.0 if direction == "higher" else 1.0
+            first, second = sorted(numbers, key=lambda i: sign * float(cells[i].value))[:2]
+            a, b = cells[first], cells[second]
+            if clearly_different(float(a.value), a.spread, float(b.value), b.spread):
+                cells[first] = replace(a, clear=True)
+        out[key] = cells
+    return out
 
 
 def glossary(keys: Sequence[str]) -> str:

@@ -7,16 +7,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
+import torch
 
 from latentatlas.analysis.analyze import analyze
-from latentatlas.report import html
-from latentatlas.report.analysis_report import save_analysis
-from latentatlas.report.training_curves import plot_training_curves
+from latentatlas.analysis.confusion import knn_review
+from latentatlas.report.analysis_report import figure_captions, save_analysis
+from latentatlas.report.findings import random_spread
+from latentatlas.report.metric_page import MetricRun, write_metric_page
+from latentatlas.report.run_page import training_numbers
 
 __all__ = ["SUMMARY_KEYS", "summary_numbers", "write_test_analysis"]
 
 log = logging.getLogger("latentatlas")
+
+REVIEW_K = 10  # neighbours voting in the k-NN review of the test split (as retrieval's knn_accuracy)
 
 # Numbers of the test analysis copied into summary.json (the seed's table and what comparisons need).
 SUMMARY_KEYS = {
@@ -58,25 +62,26 @@ def write_test_analysis(task, run_dir: Path, history: list[dict[str, Any]]) -> d
     summary = summary_numbers(analysis.to_dict())
     summary["n_test"] = int(len(labels))
     summary["triplet_leak_images"] = int(task.data.leak)
-    _write_report(run_dir, task.config, history, summary)
+    _write_report(task, run_dir, history, summary, analysis)
     return summary
 
 
-def _write_report(run_dir: Path, config, history: list[dict[str, Any]], summary: dict[str, Any]) -> Path:
-    figs = run_dir / "figures"
-    figs.mkdir(exist_ok=True)
-    curves = plot_training_curves(history, figs / "training_curves.png")
-    parts = ["<h2>Test split</h2>", html.table([[k, v] for k, v in summary.items()], ["number", "value"])]
-    if curves is not None:
-        parts += ["<h2>Training</h2>", html.figure(curves, "Loss and validation metrics per epoch (metrics.jsonl).")]
-    analysis_figs = sorted((run_dir / "analysis" / "figures").glob("*.png"))
-    if analysis_figs:
-        parts.append("<h2>Geometry of the test embeddings</h2>")
-        parts += [html.figure(p, p.stem.replace("_", " ")) for p in analysis_figs]
-        parts.append("<p class='note'>Full numbers: analysis/analysis.json and analysis/report.html.</p>")
-    parts.append("<h2>Config</h2><pre>" + html.escape(_yaml(config)) + "</pre>")
-    return html.write_page(run_dir / "report.html", f"latentatlas run {run_dir.name}", "".join(parts))
-
-
-def _yaml(config) -> str:
-    return yaml.safe_dump(config.to_dict(), sort_keys=False)
+def _write_report(task, run_dir: Path, history: list[dict[str, Any]], summary: dict[str, Any], analysis) -> Path:
+    """The run's page: k-NN review and thumbnails of the test split, the random baseline of its spread."""
+    t = task.config.train
+    numbers = {"run": run_dir.name, **training_numbers(history, t.best_metric, t.best_mode), **summary}
+    a = analysis.to_dict()
+    review = knn_review(analysis.embeddings, analysis.labels, k=min(REVIEW_K, analysis.n - 1), metric="cosine")
+    images = task.data.images.images[torch.as_tensor(task.data.test_idx)]  # (N, C, H, W) uint8, row i = query i
+    run = MetricRun(
+        run_dir=run_dir,
+        numbers=numbers,
+        analysis=a,
+        config=task.config.to_dict(),
+        history=history,
+        review=review,
+        images=images,
+        random=random_spread(a["spread"]["n_subsample"], analysis.dim),
+        captions=figure_captions(analysis),
+    )
+    return write_metric_page(run)

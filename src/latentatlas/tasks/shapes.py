@@ -100,5 +100,5 @@ class ShapesTask:
         """Latent maps of the best model: figures, report.html, and the numbers for summary.json."""
         final = self.validate(len(history))
         summary = {k: final[k] for k in ("val_loss", "val_recon", "val_kl", "val_pixel_error")}
-        summary.update(write_latent_maps(self, run_dir, history))
+        summary.update(write_latent_maps(self, run_dir, history, summary))
         return summary

@@ -24,8 +24,13 @@ FAMILY_CAPTION = (
 )
 
 
-def write_latent_maps(task, run_dir: Path, history: list[dict[str, Any]]) -> dict[str, Any]:
-    """Figures in `run_dir/figures`, `run_dir/report.html`; returns the numbers for summary.json."""
+def write_latent_maps(
+    task, run_dir: Path, history: list[dict[str, Any]], numbers: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Figures in `run_dir/figures`, `run_dir/report.html`; returns the numbers for summary.json.
+
+    `numbers` are the run's other summary numbers (the final validation), shown on the page with the maps'.
+    """
     config = task.config
     shapes = config.data.shapes
     oracle = ValidityOracle(families=tuple(shapes.family), shapes_cfg=shapes).fit()
@@ -61,9 +66,10 @@ def write_latent_maps(task, run_dir: Path, history: list[dict[str, Any]]) -> dic
                 "The same path, animated.",
             )
     if a.disentanglement:
-        numbers, figures = write_disentanglement(task.model, config, oracle, maps.train_mu, run_dir / "figures")
-        summary.update(numbers)
+        scores, figures = write_disentanglement(task.model, config, oracle, maps.train_mu, run_dir / "figures")
+        summary.update(scores)
         extra.update(figures)
-    report = write_run_report(run_dir, maps, summary, config.to_dict(), history, extra_figures=extra)
+    page_numbers = {**(numbers or {}), **summary}
+    report = write_run_report(run_dir, maps, page_numbers, config.to_dict(), history, extra_figures=extra)
     log.info("report: %s", report)
     return summary
