@@ -16,7 +16,7 @@ import torch
 
 import latentatlas
 from latentatlas.errors import DataError
-from latentatlas.explorer import explorer_data, write
+from latentatlas.explorer import explorer_data, notebook, write
 from latentatlas.explorer.folder import read_manifest
 
 from .explore_helpers import CLASS_NAMES, labelled
@@ -57,8 +57,6 @@ def test_arrays_with_pictures_in_any_layout_inline_and_save(rng, tmp_path):
 def test_too_big_for_a_notebook_says_so_instead_of_a_traceback(rng, monkeypatch):
     x, y = labelled(rng, n=40, d=4)
     monkeypatch.setattr(write, "SINGLE_FILE_MAX_BYTES", 1000)
-    from latentatlas.explorer import notebook
-
     monkeypatch.setattr(notebook, "SINGLE_FILE_MAX_BYTES", 1000)
     html = latentatlas.explore(x, y)._repr_html_()
     assert html.startswith("<p>inline explorer: ") and "use write_explorer(data, DIR)" in html

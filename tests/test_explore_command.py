@@ -4,6 +4,7 @@ with its test images), linked both ways with their reports; `--serve --port 0` p
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -16,13 +17,14 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
+import latentatlas
 from latentatlas.cli.main import main
 from latentatlas.explorer.folder import read_array, read_manifest
-from latentatlas.latentmaps.codec import encode_dataset
+from latentatlas.latentmaps.codec import decode_latents, encode_dataset
 from latentatlas.tasks.explore_run import run_points
 from latentatlas.tasks.inference import load_run_model
 
-from .explore_runs import labelled_npz, metric_run, shapes_run
+from .explore_runs import colour_folder, labelled_npz, metric_run, shapes_run
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -51,8 +53,6 @@ def test_npz_brings_labels_metadata_and_pictures(tmp_path, capsys):
 
 
 def test_csv_with_labels_file_metadata_file_and_image_folder(tmp_path, capsys):
-    from .explore_runs import colour_folder
-
     rng = np.random.default_rng(1)
     x = rng.normal(size=(40, 3))
     (tmp_path / "emb.csv").write_text("\n".join(",".join(f"{v:.5f}" for v in row) for row in x) + "\n")
@@ -123,9 +123,6 @@ def test_shapes_run_latents_factors_figures_and_links(shapes, capsys):
 
 
 def test_shapes_run_served_decode_is_the_models(shapes):
-    import latentatlas
-    from latentatlas.latentmaps.codec import decode_latents
-
     server = latentatlas.explore(shapes, grid_n=4, n_slices=1).serve()
     try:
         z = [[0.3, -0.2, 0.1], [1.0, 0.5, -0.4]]
@@ -135,8 +132,6 @@ def test_shapes_run_served_decode_is_the_models(shapes):
         conn.close()
     finally:
         server.close()
-    import base64
-
     probs = np.frombuffer(base64.b64decode(r["probs"]), np.uint8).reshape(2, 64, 64)
     want = decode_latents(load_run_model(shapes)[0], np.array(z, np.float32))
     assert np.abs(probs / 255.0 - want).max() <= 0.5 / 255 + 1e-6
