@@ -60,7 +60,7 @@ def _check_classes(
         i = int(wrong[0])
         raise DataError(
             f"{path}: image {i} is in class {image_names[int(image_labels[i])]!r} but embedding {i} is labelled "
-            f"{class_names[int(np.asarray(labels)[i])]!r} ({len(wrong):,} rows differ); {FIX}"
+            f"{class_names[int(np.asarray(labels)[i])]!r} ({len(wrong):,} of {len(theirs):,} rows differ); {FIX}"
         )
 
 
