@@ -2,8 +2,8 @@
 
 - redraw: median of 20 redraws after a pan/zoom, timed inside the page with performance.now() by
   `window.__explorer.setView` (points rasterized into the canvas, validity map and overlay drawn);
-- write: `explorer_data` + `write_explorer` of N x 128 labelled embeddings (no thumbnails; neighbours only where
-  they are precomputed), in a fresh process: wall time and peak resident memory (ru_maxrss, data included);
+- write: `latentatlas explore emb.npz --out DIR` on N x 128 labelled embeddings (no thumbnails; neighbours only
+  where they are precomputed), in a fresh process: wall time and peak resident memory (ru_maxrss);
 - load: navigation start to `window.__explorer` ready (performance.now() at that moment);
 - static neighbours: exact 10-NN of every point (`NeighbourIndex.all`), the precomputation of static pages;
 - server: exact 10-NN of one point among N x 128 over HTTP (keep-alive connection), and a live decode + oracle
@@ -30,20 +30,23 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
-WRITE = """
-import json, resource, sys, time
+MAKE = """
 import numpy as np, torch
-from latentatlas.explorer import explorer_data, write_explorer
-n, d, out = {n}, {d}, {out!r}
+n, d, path = {n}, {d}, {path!r}
 g = torch.Generator().manual_seed(0)
 labels = torch.randint(0, 10, (n,), generator=g)
 centers = torch.randn(10, d, generator=g)
 x = torch.empty(n, d)
 for s in range(0, n, 65536):
     x[s : s + 65536] = centers[labels[s : s + 65536]] + torch.randn(min(65536, n - s), d, generator=g)
+np.savez(path, embeddings=x.numpy(), labels=labels.numpy())
+"""
+
+WRITE = """
+import json, resource, time
+from latentatlas.cli.main import main
 t = time.perf_counter()
-data = explorer_data(x.numpy(), labels.numpy())
-write_explorer(data, out)
+assert main(["explore", {path!r}, "--out", {out!r}]) == 0
 seconds = time.perf_counter() - t
 print(json.dumps(dict(seconds=seconds, peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
 """
@@ -97,13 +100,18 @@ def _browser_times(pages: list[Path]) -> list[tuple[float, float]]:
     return out
 
 
+def _python(code: str) -> subprocess.CompletedProcess:
+    """Run `code` in a fresh interpreter with this checkout's sources first on the path."""
+    head = f"import sys; sys.path.insert(0, {str(ROOT / 'src')!r})\n"
+    return subprocess.run([sys.executable, "-c", head + textwrap.dedent(code)], capture_output=True, text=True,
+                          check=True)  # fmt: skip
+
+
 def _write_run(n: int, d: int, tmp: Path) -> dict:
-    code = textwrap.dedent(WRITE.format(n=n, d=d, out=str(tmp / f"write-{n}")))
-    env_path = str(ROOT / "src")
-    res = subprocess.run(
-        [sys.executable, "-c", f"import sys; sys.path.insert(0, {env_path!r})\n" + code],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+    """`latentatlas explore emb.npz --out DIR` end to end (reading the file included) in a fresh process."""
+    path = str(tmp / f"emb-{n}.npz")
+    _python(MAKE.format(n=n, d=d, path=path))
+    res = _python(WRITE.format(path=path, out=str(tmp / f"write-{n}")))
     out = json.loads(res.stdout.strip().splitlines()[-1])
     out["bytes"] = _folder_bytes(tmp / f"write-{n}")
     return out
@@ -185,9 +193,10 @@ def run(quick: bool = False) -> str:
         "|---:|---:|---:|---:|---:|",
         *rows,
         "",
-        f"`explore` of {big:,} x {dim} labelled embeddings (PCA map, class matrix, ellipses, distance to class "
-        f"centre; no thumbnails; neighbours precomputed only up to N = 200,000): {write['seconds']:.1f} s, peak memory "
-        f"{write['peak_mb'] / 1024:.2f} GiB (data included), {write['bytes'] / 1e6:.1f} MB written.",
+        f"`latentatlas explore emb.npz --out DIR` of {big:,} x {dim} labelled embeddings (reading the file, PCA map, "
+        f"class matrix, ellipses, distance to class centre; no thumbnails; neighbours precomputed only up to "
+        f"N = 200,000): {write['seconds']:.1f} s, peak memory {write['peak_mb'] / 1024:.2f} GiB, "
+        f"{write['bytes'] / 1e6:.1f} MB written.",
         "",
         "| static exact 10-NN of every point (N x " + str(dim) + ", cosine) | seconds |",
         "|---:|---:|",

@@ -33,4 +33,14 @@ PY
 test -s analysis/report.html && test -s analysis/analysis.json
 "$bin/python" -c "import latentatlas, numpy as np; a = latentatlas.analyze(np.random.default_rng(1).normal(size=(40, 5)), np.arange(40) % 2); print('latentatlas.analyze: margin', round(a.distances.margin, 4)); a.save('py-analysis')"
 test -s py-analysis/report.html
+# the explorer: its page (package data explorer/static/) and data files from the installed wheel, folder and single file
+"$bin/python" -c "import numpy as np; r=np.random.default_rng(2); np.savez('points.npz', embeddings=r.normal(size=(200, 16)).astype('float32'), labels=np.repeat(np.arange(4), 50), weight=r.random(200), images=r.integers(0, 256, (200, 8, 8), dtype=np.uint8))"
+"$bin/latentatlas" explore points.npz --out explorer | tail -1
+for f in index.html explorer.css data/manifest.js js/data.js js/main.js; do test -s "explorer/$f" || { echo "explorer/$f missing"; exit 1; }; done
+test "$(ls explorer/data/*.js | wc -l)" -ge 8 && ls explorer/data/*-atlas0.js >/dev/null
+"$bin/latentatlas" explore points.npz --out mail --single-file | tail -1
+test -s mail/explorer.html
+run=$(ls -d runs/*-shapes-vae | tail -1)
+"$bin/latentatlas" explore "$run" --grid 8 | tail -1
+test -s "$run/explorer/index.html" && grep -q 'href="explorer/index.html"' "$run/report.html"
 echo "dist-check: the wheel installs and runs outside the repository"

@@ -207,5 +207,5 @@ def test_umap_is_fitted_on_a_sample_and_the_page_says_so(rng, monkeypatch):
     np.testing.assert_allclose(data.coords, x[:, :2] * 2.0, rtol=1e-6)
     assert data.notes == ["UMAP was fitted on a random sample of 40 of the 100 points; the others are placed by it"]
     monkeypatch.setitem(sys.modules, "umap", None)  # not installed
-    with pytest.raises(ConfigError, match="umap-learn is not installed; pip install umap-learn, or use pca"):
+    with pytest.raises(ConfigError, match=r"umap-learn is not installed; pip install .latentatlas\[umap\]. \(the umap"):
         explorer_data(x, y, projection="umap")

@@ -38,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--coverage", type=float, default=0.5, help="fraction of each class inside its ellipse")
     p.add_argument("--include-self", action="store_true", help="count self-pairs (distance 0) in intra means")
     p.add_argument("--triplets", metavar="FILE", help="(T, 3) anchor/positive/negative indices: .npy or .csv a,p,n")
+    p.add_argument("--explore", action="store_true", help="also write an interactive explorer into DIR/explorer/")
     p.add_argument("--projector", action="store_true", help="also write a TensorBoard projector folder")
     p.add_argument("--images", metavar="FOLDER|ZIP|NPY", help="the images of the embeddings, one per row (see below)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (must not exist, unless --force)")
@@ -84,6 +85,10 @@ def run(args: argparse.Namespace) -> int:
     )
     analysis.save(out, force=args.force, projector=args.projector, images=images)
     print(analysis.summary_text())
+    if args.explore:  # beside the report, linked both ways
+        from latentatlas.explorer.publish import explore_analysis
+
+        print(f"explorer: {explore_analysis(analysis, out)}")
     print(f"report: {out / 'report.html'}")
     write_report_pdf(args, out / "report.html")
     return 0

@@ -18,14 +18,19 @@ import numpy as np
 from latentatlas.analysis.distances import class_distance_matrix
 from latentatlas.analysis.ellipses import coverage_ellipses
 from latentatlas.analysis.io import encode_labels, validate_embeddings
-from latentatlas.explorer.data import STATIC_NEIGHBOURS_MAX_N, ExplorerData, metadata_columns
+from latentatlas.explorer.data import (
+    AGREEMENT_QUANTITY,
+    CENTRE_QUANTITY,
+    STATIC_NEIGHBOURS_MAX_N,
+    ExplorerData,
+    metadata_columns,
+)
 from latentatlas.explorer.neighbours import NeighbourIndex, distance_to_class_centre, knn_agreement
 from latentatlas.explorer.projection import project
 
 log = logging.getLogger("latentatlas")
 EUCLIDEAN_CLASS_MATRIX_MAX_N = 100_000  # the euclidean class matrix needs all N^2 pairs
-CENTRE_QUANTITY = "distance to class centre"
-AGREEMENT_QUANTITY = "k-NN label agreement"
+__all__ = ["AGREEMENT_QUANTITY", "CENTRE_QUANTITY", "Neighbours", "explorer_data", "from_analysis", "with_derived"]
 
 
 @dataclasses.dataclass

@@ -16,6 +16,8 @@ from latentatlas.errors import ConfigError, DataError
 METRICS = ("cosine", "euclidean", "sqeuclidean")
 STATIC_NEIGHBOURS_MAX_N = 200_000  # above this the page says neighbours need --serve
 MAX_K = 100  # largest neighbours_k precomputed per point (the server takes up to api.MAX_K)
+CENTRE_QUANTITY = "distance to class centre"  # derived when labels are given (build.with_derived)
+AGREEMENT_QUANTITY = "k-NN label agreement"  # derived when labels and static neighbours are given
 
 
 @dataclass
@@ -129,6 +131,8 @@ class ExplorerData:
         neighbours: "auto" (precompute when embeddings are given and N is small enough), True, or False.
         latent: latent-plane mode for AE/VAE runs, or None.
         title: page title; notes: lines shown under the title (how things were computed, what is left out).
+        links: (text, href) pairs shown under the title, e.g. the report the explorer belongs to.
+        color_by: the colouring shown first: "class", a metadata column or a quantity name (None: the first).
     """
 
     coords: np.ndarray
@@ -148,6 +152,8 @@ class ExplorerData:
     latent: LatentSpace | None = None
     title: str = "latentatlas explorer"
     notes: list[str] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)
+    color_by: str | None = None
 
     @property
     def n(self) -> int:
@@ -183,6 +189,27 @@ class ExplorerData:
         self._validate_thumbnails(n)
         if self.latent is not None:
             self.latent.validate(n)
+        self._validate_color_by()
+
+    def colourings(self) -> list[str]:
+        """Names of the colourings the page offers, in its menu's order (derived quantities included)."""
+        names = ["class"] if self.labels is not None else []
+        names += list(self.metadata) + list(self.quantities)
+        if self.labels is not None:
+            derived = [CENTRE_QUANTITY] + ([AGREEMENT_QUANTITY] if self.static_neighbours else [])
+            names += [q for q in derived if q not in self.quantities]
+        return names
+
+    def _validate_color_by(self) -> None:
+        if self.color_by is None or self.color_by in self.colourings():
+            return
+        if self.labels is None and self.color_by in ("class", CENTRE_QUANTITY, AGREEMENT_QUANTITY):
+            raise DataError(
+                f"color_by {self.color_by!r}: the points have no labels; pass --labels FILE or --label-column "
+                "NAME, or colour by a metadata column"
+            )
+        offered = ", ".join(repr(c) for c in self.colourings()) or "none (no labels, metadata or quantities)"
+        raise ConfigError(f"color_by {self.color_by!r}: not a colouring of these points; use one of {offered}")
 
     def _validate_labels(self, n: int) -> None:
         if self.labels is None:

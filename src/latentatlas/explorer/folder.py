@@ -20,7 +20,7 @@ from latentatlas.explorer.neighbours import NeighbourIndex
 from latentatlas.explorer.pack import DTYPES
 from latentatlas.explorer.write import EMBEDDINGS_FILE
 
-_MANIFEST = re.compile(r"LATENTATLAS\.manifest\((\{.*?\})\);\n", re.S)
+_MANIFEST = re.compile(r"(?:\A|<script>)LATENTATLAS\.manifest\((\{.*?\})\);\n", re.S)  # not the mention in data.js
 
 
 def _chunk_pattern(name: str) -> re.Pattern[str]:

@@ -66,6 +66,7 @@ def pack(data: ExplorerData, neighbours: Any) -> Bundle:
     b = Bundle()
     m = b.manifest
     m.update(version=FORMAT_VERSION, title=data.title, projection=data.projection, notes=list(data.notes))
+    m.update(links=[{"text": str(t), "href": str(h)} for t, h in data.links], color_by=data.color_by)
     m.update(n=data.n, metric=data.metric, dim=None if data.embeddings is None else int(data.embeddings.shape[1]))
     m["limits"] = {"static_neighbours_max_n": STATIC_NEIGHBOURS_MAX_N}
     m["coords"] = b.array("coords", data.coords, "float32")

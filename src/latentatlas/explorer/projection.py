@@ -56,11 +56,25 @@ def project(x: Any, metric: str = "cosine", method: str = "auto", seed: int = 0)
     )
 
 
-def _umap(x: np.ndarray, what: str, seed: int) -> Projection:
+def require_projection(method: str) -> None:
+    """Raise a one-line ConfigError now (before slow work) when `method` needs a package that is missing."""
+    if method == "umap":
+        _import_umap()
+
+
+def _import_umap():
     try:
-        import umap  # optional extra: pip install umap-learn
+        import umap  # optional extra: pip install 'latentatlas[umap]'
     except ImportError as exc:
-        raise ConfigError("projection umap: umap-learn is not installed; pip install umap-learn, or use pca") from exc
+        raise ConfigError(
+            "--projection umap: umap-learn is not installed; pip install 'latentatlas[umap]' (the umap extra), "
+            "or use --projection pca"
+        ) from exc
+    return umap
+
+
+def _umap(x: np.ndarray, what: str, seed: int) -> Projection:
+    umap = _import_umap()
     n = len(x)
     rng = np.random.default_rng(seed)
     fit_idx = np.sort(rng.choice(n, UMAP_FIT_MAX, replace=False)) if n > UMAP_FIT_MAX else np.arange(n)

@@ -243,7 +243,16 @@ def serve(
     announce: Any = print,
 ) -> None:
     """Serve an explorer until Ctrl-C (arguments as `open_server`); prints the URL to open."""
-    server = open_server(source, host, port, decoder, oracle, out_dir, force)
+    serve_until_interrupted(open_server(source, host, port, decoder, oracle, out_dir, force), announce)
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise now (one line) when `host:port` cannot be listened on, e.g. a port in use, before any slow work."""
+    _bind(host, port).server_close()
+
+
+def serve_until_interrupted(server: ExplorerServer, announce: Any = print) -> None:
+    """Serve a bound server in this thread until Ctrl-C, announcing its URL; then close it."""
     announce(f"latentatlas explorer: {server.url}  (Ctrl-C stops it)")
     try:
         server.httpd.serve_forever()

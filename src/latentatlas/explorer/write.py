@@ -64,7 +64,7 @@ def write_explorer(
         if size > SINGLE_FILE_MAX_BYTES:
             limit = SINGLE_FILE_MAX_BYTES / 1e6
             raise LatentAtlasError(
-                f"--single-file: explorer.html would be {size / 1e6:.1f} MB, above the {limit:.0f} MB limit; "
+                f"--single-file: explorer.html would be {size / 1e6:.1f} MB, above the {limit:g} MB limit; "
                 "write the folder version (no --single-file), or leave out thumbnails or neighbours"
             )
     with output_dir(out_dir, force) as tmp:

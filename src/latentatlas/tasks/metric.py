@@ -25,6 +25,7 @@ from latentatlas.losses.factory import build_metric_loss
 from latentatlas.losses.objective import MetricObjective
 from latentatlas.losses.triplet import TripletLoss
 from latentatlas.models.build import build_model
+from latentatlas.report.links import link_explorer
 from latentatlas.tasks.inference import embed_images, eval_transform
 from latentatlas.tasks.metric_data import MetricData, load_metric_data
 from latentatlas.tasks.metric_results import write_test_analysis
@@ -164,7 +165,9 @@ class MetricTask:
 
     def finalize(self, run_dir: Path, history: list[dict[str, Any]]) -> dict[str, Any]:
         """Test-split evaluation of the best model, its embeddings and the geometry analysis of seed 000."""
-        return write_test_analysis(self, run_dir, history)
+        summary = write_test_analysis(self, run_dir, history)
+        link_explorer(run_dir / "report.html")  # an explorer written before (then the run resumed) stays linked
+        return summary
 
     def test_embeddings(self) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
         d = self.data

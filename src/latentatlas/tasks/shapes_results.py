@@ -11,6 +11,7 @@ from latentatlas.latentmaps.family_morph import PATH, family_morph, family_separ
 from latentatlas.latentmaps.summary import latent_summary
 from latentatlas.report.latent_figures import plot_family_morph, write_morph_gif
 from latentatlas.report.latent_report import write_run_report
+from latentatlas.report.links import link_explorer
 from latentatlas.tasks.shapes_scores import write_disentanglement
 
 __all__ = ["write_latent_maps"]
@@ -72,4 +73,5 @@ def write_latent_maps(
     page_numbers = {**(numbers or {}), **summary}
     report = write_run_report(run_dir, maps, page_numbers, config.to_dict(), history, extra_figures=extra)
     log.info("report: %s", report)
+    link_explorer(report)  # an explorer written before (then the run resumed) stays linked
     return summary

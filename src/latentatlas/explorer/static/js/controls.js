@@ -164,7 +164,14 @@ LA.controls = (function () {
       lines.push("Latent mode (static): a hover shows the precomputed decode of the nearest grid position; " +
         "--serve decodes every position exactly.");
     }
-    box.replaceChildren(...lines.map((t) => LA.panels.el("p", null, t)));
+    const rows = lines.map((t) => LA.panels.el("p", null, t));
+    const links = LA.api.served ? [] : (m.links || []); // served pages see only the explorer's own folder
+    if (links.length) {
+      const p = LA.panels.el("p", { class: "links" });
+      for (const l of links) p.append(LA.panels.el("a", { href: l.href }, l.text), " ");
+      rows.unshift(p);
+    }
+    box.replaceChildren(...rows);
   }
 
   function renderNeighbours(app) {

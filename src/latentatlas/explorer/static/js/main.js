@@ -17,7 +17,7 @@ LA.App = class {
     this.classField = this.fields.find((f) => f.key === "class") || null;
     this.classLegend = this.classField ? LA.colors.compute(this.classField, ds.n).legend : null;
     this.st = {
-      colorKey: this.fields.length ? this.fields[0].key : "none",
+      colorKey: (this.fields.find((f) => f.name === ds.m.color_by) || this.fields[0] || { key: "none" }).key,
       hidden: new Map(), search: "", visible: new Uint8Array(ds.n).fill(1), visibleCount: ds.n,
       emphasisClasses: null, selection: null, emphasis: null,
       hovered: -1, clicked: -1, neighbours: null, neighbourNote: "",
