@@ -6,6 +6,7 @@ Unknown keys and bad values raise `ConfigError` naming the key and what is allow
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -15,7 +16,19 @@ import yaml
 from latentatlas.config_schema import field_type, from_dict, to_dict, validate_tree
 from latentatlas.data.config import DataConfig
 from latentatlas.errors import ConfigError
+from latentatlas.jsonio import write_text_atomic
 from latentatlas.models.config import AUTOENCODERS, EMBEDDERS, ModelConfig
+
+
+def _at_least(prefix: str, key: str, value: float, low: float, rule: str) -> None:
+    """Refuse a value below `low` or not finite (NaN passes every comparison, so it is tested first)."""
+    if not math.isfinite(value) or value < low:
+        raise ConfigError(f"{prefix}.{key}: {rule}, got {value}")
+
+
+def _above(prefix: str, key: str, value: float, low: float, rule: str) -> None:
+    if not math.isfinite(value) or value <= low:
+        raise ConfigError(f"{prefix}.{key}: {rule}, got {value}")
 
 
 @dataclass
@@ -29,8 +42,8 @@ class KoLeoConfig:
     eps: float = 1e-8
 
     def validate(self, prefix: str) -> None:
-        if self.weight < 0:
-            raise ConfigError(f"{prefix}.weight: lambda must be >= 0, got {self.weight}")
+        _at_least(prefix, "weight", self.weight, 0.0, "lambda must be >= 0")
+        _above(prefix, "eps", self.eps, 0.0, "must be > 0 (it keeps log(distance + eps) finite); use e.g. 1e-8")
 
 
 @dataclass
@@ -47,17 +60,20 @@ class LossConfig:
     koleo: KoLeoConfig = field(default_factory=KoLeoConfig)
 
     def validate(self, prefix: str) -> None:
-        if self.beta < 0:
-            raise ConfigError(f"{prefix}.beta: must be >= 0, got {self.beta}")
+        _at_least(prefix, "beta", self.beta, 0.0, "must be >= 0")
         if self.kl_warmup_epochs < 0:
             raise ConfigError(f"{prefix}.kl_warmup_epochs: must be >= 0, got {self.kl_warmup_epochs}")
-        if self.margin < 0:
-            raise ConfigError(f"{prefix}.margin: must be >= 0, got {self.margin}")
+        _at_least(prefix, "margin", self.margin, 0.0, "must be >= 0")
 
 
 @dataclass
 class TrainConfig:
-    """The training loop. `threads=0` uses every core; `max_minutes` stops cleanly once the budget is spent."""
+    """The training loop. `threads=0` uses every core; `max_minutes` stops cleanly once the budget is spent.
+
+    `diverge_factor`: stop (keeping the last good checkpoint) when a step's loss exceeds this multiple of the run's
+    lowest positive loss so far (its first step's or an epoch mean's); null never stops on size alone (a NaN or
+    infinite loss always stops the run).
+    """
 
     epochs: int = 50
     batch_size: int = 64
@@ -74,14 +90,19 @@ class TrainConfig:
     best_mode: Literal["min", "max"] = "min"
     max_minutes: float | None = None
     progress: bool = True
+    diverge_factor: float | None = 1000.0
 
     def validate(self, prefix: str) -> None:
         if self.epochs < 1:
             raise ConfigError(f"{prefix}.epochs: must be >= 1, got {self.epochs}")
         if self.batch_size < 1:
             raise ConfigError(f"{prefix}.batch_size: must be >= 1, got {self.batch_size}")
-        if self.lr <= 0:
-            raise ConfigError(f"{prefix}.lr: must be > 0, got {self.lr}")
+        _above(prefix, "lr", self.lr, 0.0, "must be > 0; use e.g. 1e-3")
+        _at_least(prefix, "weight_decay", self.weight_decay, 0.0, "must be >= 0 (0 = no decay)")
+        if self.grad_clip is not None:
+            _above(prefix, "grad_clip", self.grad_clip, 0.0, "the largest gradient norm must be > 0, or null for none")
+        if self.diverge_factor is not None:
+            _above(prefix, "diverge_factor", self.diverge_factor, 1.0, "must be > 1 (a multiple of the best loss), or null")
         if self.accumulation < 1:
             raise ConfigError(f"{prefix}.accumulation: must be >= 1 micro-batches per step, got {self.accumulation}")
         if self.images_per_class < 2:
@@ -92,8 +113,8 @@ class TrainConfig:
             )
         if self.threads < 0:
             raise ConfigError(f"{prefix}.threads: must be >= 0 (0 = all cores), got {self.threads}")
-        if self.max_minutes is not None and self.max_minutes <= 0:
-            raise ConfigError(f"{prefix}.max_minutes: must be > 0 or null, got {self.max_minutes}")
+        if self.max_minutes is not None:
+            _above(prefix, "max_minutes", self.max_minutes, 0.0, "must be > 0 or null")
 
 
 @dataclass
@@ -138,6 +159,11 @@ class Config:
             )
         if self.data.kind == "images":
             self._validate_images()
+        elif self.train.batch_size < 2:  # the shapes task drops a batch of one image (BatchNorm statistics)
+            raise ConfigError(
+                f"train.batch_size: {self.train.batch_size} image per batch gives no optimizer step (a batch of one "
+                "is dropped for BatchNorm); use train.batch_size >= 2"
+            )
 
     def _validate_images(self) -> None:
         t, loss = self.train, self.loss
@@ -219,4 +245,4 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
 
 def save_config(config: Config, path: str | Path) -> None:
     """Write the resolved config as YAML (every key, so the run can be reproduced from its folder alone)."""
-    Path(path).write_text(yaml.safe_dump(config.to_dict(), sort_keys=False), encoding="utf-8")
+    write_text_atomic(path, yaml.safe_dump(config.to_dict(), sort_keys=False))

@@ -7,6 +7,7 @@ Supported field types: bool, int, float, str, `Literal[...]`, `X | None`, `list[
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
@@ -73,6 +74,8 @@ def coerce(tp: Any, value: Any, key: str) -> Any:
         raise ConfigError(f"{key}: expected an integer, got {value!r}")
     if tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not math.isfinite(value):  # NaN passes every range check and inf overflows: neither is a setting
+                raise ConfigError(f"{key}: {value!r} is not a finite number; give a number such as 0.1")
             return float(value)
         raise ConfigError(f"{key}: expected a number, got {value!r}")
     if tp is str:
