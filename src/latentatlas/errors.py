@@ -45,5 +45,7 @@ def os_error_message(exc: OSError) -> str:
     path = exc.filename if exc.filename is not None else exc.filename2
     reason = exc.strerror or str(exc) or type(exc).__name__
     fix = _FIXES.get(exc.errno, "check the path, the disk and the permissions")
+    if isinstance(exc, ConnectionError | TimeoutError) or type(exc).__module__ == "socket":
+        fix = "check the network connection and try again"
     where = f"{path}: " if path is not None else ""
     return " ".join(f"{where}{reason}; {fix}".split())

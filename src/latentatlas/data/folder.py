@@ -16,6 +16,7 @@ import json
 import os
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,6 +152,18 @@ def _decode_all(source: Path, layout: _Layout, size: tuple[int, int] | None, pro
     return np.ascontiguousarray(out.transpose(0, 3, 1, 2)), meta
 
 
+def _zip_reader(source: Path, zf: zipfile.ZipFile) -> Callable[[str], bytes]:
+    """`zf.read` with a damaged member (bad CRC, cut-off data) as a one-line DataError naming it."""
+
+    def read(name: str) -> bytes:
+        try:
+            return zf.read(name)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+            raise DataError(f"{source}: member {name} is damaged ({exc}); re-create or download the zip again") from None
+
+    return read
+
+
 def _cache_paths(cache_dir: Path, source: Path, fingerprint: str, size: tuple[int, int] | None) -> Path:
     """Cache file stem: pixels in `<stem>.npy`, class names and counts in `<stem>.json`."""
     key = json.dumps([_CACHE_VERSION, str(source.resolve()), fingerprint, size])
@@ -242,7 +255,7 @@ def load_image_folder(
             ) from exc
         with zf:
             names, dirs = _list_zip(zf)
-            images, meta = _decode_all(source, _layout(source, names, dirs, zf.read), size, progress)
+            images, meta = _decode_all(source, _layout(source, names, dirs, _zip_reader(source, zf)), size, progress)
     if hit is None and cache:
         _write_cache(stem, images, meta)
     if meta["skipped"]:

@@ -198,5 +198,5 @@ def load_sweep_plan(sweep_dir: str | Path) -> SweepPlan:
         base = config_from_dict(record["base_config"])
         return _build(record["config_path"], base, record["grid"], record["seeds"], record["folds"],
                       record.get("overrides", []))  # fmt: skip
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise LatentAtlasError(f"{Path(sweep_dir) / SWEEP_FILE}: missing or bad field {exc}; rerun the sweep") from None

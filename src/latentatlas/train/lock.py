@@ -21,7 +21,7 @@ try:
 except ImportError:  # pragma: no cover - Windows: no advisory locks, every claim succeeds
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["LOCK_NAME", "RunBusy", "claim", "holder", "release", "run_lock"]
+__all__ = ["LOCK_NAME", "RunBusy", "claim", "holder", "release", "run_lock", "waiting_lock"]
 
 LOCK_NAME = ".lock"
 _HELD: dict[str, list[int]] = {}  # resolved folder -> [fd, depth]
@@ -107,3 +107,18 @@ def run_lock(folder: str | Path) -> Iterator[Path]:
         yield folder
     finally:
         release(folder)
+
+
+@contextlib.contextmanager
+def waiting_lock(path: str | Path) -> Iterator[None]:
+    """Hold an exclusive lock on file `path` (created if needed, never removed) for a short block, waiting for it.
+
+    For read-modify-write of a file several processes share (a sweep's sweep.json).
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock

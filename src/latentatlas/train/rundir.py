@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from latentatlas.errors import LatentAtlasError
+from latentatlas.errors import LatentAtlasError, os_error_message
 from latentatlas.train.lock import LOCK_NAME
 
 
@@ -15,6 +15,14 @@ def _safe_name(name: str) -> str:
 
 
 def new_run_dir(root: str | Path = "runs", name: str = "run", path: str | Path | None = None) -> Path:
+    """Create and return a fresh run directory (see `_new_run_dir`); an unwritable location is one line."""
+    try:
+        return _new_run_dir(root, name, path)
+    except OSError as exc:
+        raise LatentAtlasError(f"cannot create the run directory: {os_error_message(exc)}") from None
+
+
+def _new_run_dir(root: str | Path, name: str, path: str | Path | None) -> Path:
     """Create and return a fresh run directory.
 
     With `path`, that directory must not exist (or be empty, but for a lock file). Otherwise `root/<timestamp>-<name>`, with a numeric
