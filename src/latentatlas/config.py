@@ -18,6 +18,7 @@ from latentatlas.data.config import DataConfig
 from latentatlas.errors import ConfigError
 from latentatlas.jsonio import write_text_atomic
 from latentatlas.models.config import AUTOENCODERS, EMBEDDERS, ModelConfig
+from latentatlas.textio import read_text
 
 
 def _at_least(prefix: str, key: str, value: float, low: float, rule: str) -> None:
@@ -102,7 +103,9 @@ class TrainConfig:
         if self.grad_clip is not None:
             _above(prefix, "grad_clip", self.grad_clip, 0.0, "the largest gradient norm must be > 0, or null for none")
         if self.diverge_factor is not None:
-            _above(prefix, "diverge_factor", self.diverge_factor, 1.0, "must be > 1 (a multiple of the best loss), or null")
+            _above(
+                prefix, "diverge_factor", self.diverge_factor, 1.0, "must be > 1 (a multiple of the best loss), or null"
+            )
         if self.accumulation < 1:
             raise ConfigError(f"{prefix}.accumulation: must be >= 1 micro-batches per step, got {self.accumulation}")
         if self.images_per_class < 2:
@@ -212,9 +215,10 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file {str(path)!r} not found; pass a YAML file such as configs/shapes-vae.yaml")
+    text = read_text(path, "config file")  # binary or not UTF-8: a DataError naming the file and the byte
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ConfigError(f"config file {str(path)!r} is not valid YAML ({first})") from None
     if data is None:

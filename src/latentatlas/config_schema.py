@@ -43,13 +43,16 @@ def coerce(tp: Any, value: Any, key: str) -> Any:
         args = get_args(tp)
         if value is None and type(None) in args:
             return None
+        errors = []
         for arg in args:
             if arg is type(None):
                 continue
             try:
                 return coerce(arg, value, key)
-            except ConfigError:
-                continue
+            except ConfigError as exc:
+                errors.append(exc)
+        if len(errors) == 1 and isinstance(value, int | float) and not isinstance(value, bool):
+            raise errors[0]  # `float | None` given a number: the number's own problem (NaN...) says more
         raise ConfigError(f"{key}: {value!r} is not {_type_name(tp)}")
     if origin in (list, tuple):
         if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):

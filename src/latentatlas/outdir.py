@@ -28,7 +28,8 @@ def check_writable(path: str | Path) -> None:
     try:
         fd, probe = tempfile.mkstemp(prefix=".latentatlas-probe-", dir=parent)
     except OSError as exc:
-        raise LatentAtlasError(f"cannot write the output {path}: {os_error_message(exc)}") from None
+        where = OSError(exc.errno, exc.strerror, str(parent))  # the folder, not the probe's random name
+        raise LatentAtlasError(f"cannot write the output {path}: {os_error_message(where)}") from None
     os.close(fd)
     os.unlink(probe)
 

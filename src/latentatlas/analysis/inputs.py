@@ -161,7 +161,8 @@ def validate_embeddings(x: object, where: str) -> np.ndarray:
     if x.shape[0] == 0 or x.shape[1] == 0:
         raise DataError(f"{where}: embeddings array of shape {x.shape} is empty; it needs N >= 2 rows, D >= 1")
     source = x
-    x = x.astype(np.float32)
+    with np.errstate(over="ignore"):  # values beyond float32 become inf here and get their own message below
+        x = x.astype(np.float32)
     bad = np.flatnonzero(~np.isfinite(x).all(axis=1))
     if len(bad):
         if source.dtype.kind == "f" and np.isfinite(source[bad]).all():  # finite before the cast: too large

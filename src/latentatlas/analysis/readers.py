@@ -44,20 +44,23 @@ def _why(exc: Exception) -> str:
 
 
 def read_npy(path: Path) -> np.ndarray:
+    # our own file handle: NumPy leaves its own open when a damaged archive fails to parse
     try:
-        array = np.load(path, allow_pickle=False)
+        with open(path, "rb") as fh:
+            array = np.load(fh, allow_pickle=False)
+            is_archive = not isinstance(array, np.ndarray)  # np.load reads a zip (an .npz under another name) too
     except _BROKEN as exc:
         raise DataError(f"{path}: not a readable .npy array ({_why(exc)}); save it with numpy.save") from None
-    if not isinstance(array, np.ndarray):  # np.load reads a zip archive (an .npz under another name) too
-        array.close()
+    if is_archive:
         raise DataError(f"{path}: holds an .npz archive, not an .npy array; rename it to .npz")
     return array
 
 
 def read_npz(path: Path) -> Arrays:
     try:
-        with np.load(path, allow_pickle=False) as z:
-            if not hasattr(z, "files"):
+        with open(path, "rb") as fh:
+            z = np.load(fh, allow_pickle=False)
+            if isinstance(z, np.ndarray):
                 raise ValueError("it holds a single .npy array")
             arrays = {k: z[k] for k in z.files}
     except _BROKEN as exc:

@@ -18,8 +18,8 @@ from latentatlas.analysis.inputs import (
     DEFAULT_MEMORY_BUDGET,
     as_labels,
     as_matrix,
-    check_metric,
     centred_gram,
+    check_metric,
     row_block,
     scatter_matrix,
 )

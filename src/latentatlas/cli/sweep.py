@@ -142,7 +142,6 @@ def run(args: argparse.Namespace) -> int:
     outcome = run_sweep(plan, out, progress=False if args.no_progress else None)
     if not args.no_report and any(r["status"] == "done" for r in outcome.runs):
         from latentatlas.sweep import write_sweep_report
-
         from latentatlas.sweep.run import sweep_lock
 
         with sweep_lock(out):  # workers finishing together write the report one after the other

@@ -118,8 +118,12 @@ def _decode_image(data: bytes, name: str, size: tuple[int, int] | None) -> np.nd
     try:
         with Image.open(io.BytesIO(data)) as img:
             rgb = img.convert("RGB")
-    except (UnidentifiedImageError, OSError) as exc:
-        raise DataError(f"cannot decode image {name} ({exc}); remove or replace the file") from exc
+    except UnidentifiedImageError:
+        raise DataError(
+            f"cannot decode image {name} (not an image format Pillow reads); remove or replace the file"
+        ) from None
+    except OSError as exc:
+        raise DataError(f"cannot decode image {name} ({exc}); remove or replace the file") from None
     if size is not None and rgb.size != (size[1], size[0]):
         rgb = rgb.resize((size[1], size[0]), Image.Resampling.BILINEAR)
     return np.asarray(rgb, dtype=np.uint8)
@@ -159,7 +163,9 @@ def _zip_reader(source: Path, zf: zipfile.ZipFile) -> Callable[[str], bytes]:
         try:
             return zf.read(name)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
-            raise DataError(f"{source}: member {name} is damaged ({exc}); re-create or download the zip again") from None
+            raise DataError(
+                f"{source}: member {name} is damaged ({exc}); re-create or download the zip again"
+            ) from None
 
     return read
 

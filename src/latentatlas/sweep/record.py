@@ -49,9 +49,13 @@ def _check_fields(record: dict[str, Any], path: Path) -> None:
     for key, (types, what) in _FIELDS.items():
         value = record.get(key)
         bad = key in record and (not isinstance(value, types) or isinstance(value, bool))
-        bad = bad or (key == "grid" and isinstance(value, dict) and not all(isinstance(v, list) for v in value.values()))
+        bad = bad or (
+            key == "grid" and isinstance(value, dict) and not all(isinstance(v, list) for v in value.values())
+        )
         bad = bad or (key == "runs" and isinstance(value, list) and not all(isinstance(r, dict) for r in value))
-        bad = bad or (key in ("overrides", "swept") and isinstance(value, list) and not all(isinstance(v, str) for v in value))
+        bad = bad or (
+            key in ("overrides", "swept") and isinstance(value, list) and not all(isinstance(v, str) for v in value)
+        )
         if bad:
             raise LatentAtlasError(
                 f"{path}: field {key!r} should be {what}, got {json.dumps(value)[:60]}; restore the file or start "

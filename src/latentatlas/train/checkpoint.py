@@ -175,7 +175,10 @@ def _verify(path: str | Path, tensors: dict[str, torch.Tensor], meta: dict[str, 
     if expected is None:
         if str(path) not in _NOTED:
             _NOTED.add(str(path))
-            log.warning("note: %s has no checksum (written before latentatlas verified checkpoints); loaded without verification", path)
+            log.warning(
+                "note: %s has no checksum (written before latentatlas verified checkpoints); loaded unverified",
+                path,
+            )
         return
     if tensor_checksum(tensors, meta) != expected:
         raise LatentAtlasError(
@@ -217,7 +220,9 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     try:
         config, epoch, extra = json.loads(meta["config"]), int(meta["epoch"]), json.loads(meta.get("extra", "{}"))
     except (KeyError, ValueError) as exc:
-        raise LatentAtlasError(f"checkpoint {str(path)!r} has damaged metadata ({exc}); use another checkpoint") from None
+        raise LatentAtlasError(
+            f"checkpoint {str(path)!r} has damaged metadata ({exc}); use another checkpoint"
+        ) from None
     return Checkpoint(model_state, optim_state, config, epoch, extra, loss_state)
 
 

@@ -25,8 +25,8 @@ def new_run_dir(root: str | Path = "runs", name: str = "run", path: str | Path |
 def _new_run_dir(root: str | Path, name: str, path: str | Path | None) -> Path:
     """Create and return a fresh run directory.
 
-    With `path`, that directory must not exist (or be empty, but for a lock file). Otherwise `root/<timestamp>-<name>`, with a numeric
-    suffix when two runs start in the same second.
+    With `path`, that directory must not exist (or be empty, but for a lock file). Otherwise
+    `root/<timestamp>-<name>`, with a numeric suffix when two runs start in the same second.
     """
     if path is not None:
         path = Path(path)
