@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Sequence
@@ -34,8 +35,10 @@ __all__ = [
 Arrays = tuple[np.ndarray, np.ndarray | None, list[str] | None]  # embeddings, raw labels or None, names or None
 
 
-# what NumPy raises on a truncated, damaged or foreign file: a file, not a bug
-_BROKEN = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError, NotImplementedError)
+# what NumPy raises on a truncated, damaged or foreign file (its header is parsed as a Python literal, and a
+# header may promise an array larger than memory): a file, not a bug
+_BROKEN = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError, NotImplementedError,
+           SyntaxError, tokenize.TokenError, RecursionError, MemoryError, TypeError, OverflowError)  # fmt: skip
 
 
 def _why(exc: Exception) -> str:
@@ -140,9 +143,11 @@ def column_index(columns: Sequence[str], name: str, path: Path) -> int:
 
 
 def parse_label_strings(values: Sequence[str]) -> np.ndarray:
-    """(N,) int64 when every value is an integer, else (N,) str."""
+    """(N,) int64 when every value is an integer that fits, else (N,) str."""
     if all(is_int(v) for v in values):
-        return np.array([int(v) for v in values], dtype=np.int64)
+        ints = [int(v) for v in values]
+        if all(-(2**63) <= i < 2**63 for i in ints):
+            return np.array(ints, dtype=np.int64)
     return np.array(list(values), dtype=str)
 
 
