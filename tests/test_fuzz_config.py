@@ -84,19 +84,16 @@ def test_mutated_builtin_configs_load_or_refuse(folder, text):
     _valid(result_or_one_line_error("yaml-mutated", load_config, path))
 
 
+SECTIONS = st.sampled_from(["train", "loss", "model", "lr", "x", "koleo", "data", "shapes", "epochs", "beta"])
 TREES = st.recursive(
     SCALARS,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(["train", "loss", "model", "lr", "x", "koleo",
-                                                                       "data", "shapes", "epochs", "beta"]), inner, max_size=3)
-    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(SECTIONS, inner, max_size=3)),
     max_leaves=8,
-)  # fmt: skip
-
-
-@given(
-    tree=st.dictionaries(st.sampled_from(["name", "seed", "train", "loss", "model", "data", "analysis", "x"]), TREES)
 )
+TOP = st.sampled_from(["name", "seed", "train", "loss", "model", "data", "analysis", "x"])
+
+
+@given(tree=st.dictionaries(TOP, TREES))
 def test_random_config_trees_build_or_refuse(tree):
     _valid(result_or_one_line_error("config-tree", config_from_dict, tree))
 
