@@ -34,6 +34,7 @@ __all__ = [
     "load_checkpoint",
     "load_loss_state",
     "load_model_state",
+    "keep_previous",
     "previous_path",
     "read_metadata",
     "save_checkpoint",
@@ -95,8 +96,12 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _keep_previous(path: Path) -> None:
+def keep_previous(path: Path) -> None:
     """Make `path`'s current file also `previous_path(path)` (a hard link, else a copy) before it is replaced."""
+    _keep(path)
+
+
+def _keep(path: Path) -> None:
     prev, tmp = previous_path(path), path.with_name(f".{path.name}.prev.tmp")
     tmp.unlink(missing_ok=True)
     try:
@@ -143,7 +148,7 @@ def save_checkpoint(
         save_file(tensors, str(tmp), metadata=meta)
         _fsync(tmp)
         if keep_previous and path.is_file():
-            _keep_previous(path)
+            _keep(path)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -9,11 +9,12 @@ rename; all of these carry the optimizer state, so training goes on exactly as t
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from latentatlas.errors import LatentAtlasError
 from latentatlas.jsonio import read_jsonl_tolerant
-from latentatlas.train.checkpoint import Checkpoint, load_checkpoint, previous_path, read_metadata
+from latentatlas.train.checkpoint import Checkpoint, keep_previous, load_checkpoint, previous_path, read_metadata
 
 __all__ = ["checkpoint_files", "metrics_rows", "newest_intact"]
 
@@ -57,6 +58,12 @@ def newest_intact(run_dir: str | Path) -> tuple[Path, Checkpoint] | None:
         raise LatentAtlasError(f"cannot resume {str(run_dir)!r}: no intact checkpoint ({first}); start a new run")
     path, ckpt = max(found, key=lambda pc: _rank(*pc))
     last = run_dir / "checkpoints" / "last.safetensors"
+    if path.name.endswith(".tmp"):  # complete and verified, killed just before its rename: finish the rename
+        if last.is_file():
+            keep_previous(last)
+        os.replace(path, last)
+        log.warning("note: completed the interrupted write of checkpoints/last.safetensors (epoch %d)", ckpt.epoch + 1)
+        return last, ckpt
     if path != last:
         why = "is damaged" if last in problems else "is missing" if not last.is_file() else "is older"
         extra = "" if ckpt.optim_state is not None else " (it holds no optimizer state: the optimizer starts afresh)"
