@@ -101,9 +101,8 @@ def _half_file(tensors, path, metadata=None):
 def test_checkpoint_write_fails_in_epoch_two(tmp_path, monkeypatch, capsys, reference, code, no_report):
     run = tmp_path / "run"
     with monkeypatch.context() as m:
-        _fail_nth(
-            m, ckpt, "save_file", 3, code, partial=_half_file, path_arg=1
-        )  # epoch 1: best, last; epoch 2: best (half)
+        # the third checkpoint write (epoch 1: best, last; epoch 2: best) stops half-way
+        _fail_nth(m, ckpt, "save_file", 3, code, partial=_half_file, path_arg=1)
         line = _one_line(capsys, main(["train", "--run-dir", str(run), *TINY]), "best.safetensors.tmp", "--resume")
     assert os.strerror(code) in line
     assert not (run / "checkpoints" / "best.safetensors.tmp").exists()  # the half-written file is gone
