@@ -7,6 +7,8 @@ test), `fuzz` (`make fuzz`: thousands), `soak` (`make soak`: tens of thousands).
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
 from collections import Counter
 
@@ -20,7 +22,16 @@ settings.register_profile("fuzz", max_examples=3000, **_COMMON)
 settings.register_profile("soak", max_examples=30000, **_COMMON)
 settings.load_profile(os.environ.get("LATENTATLAS_FUZZ", "quick"))
 
-EXAMPLES: Counter[str] = Counter()  # examples run per property, read by benchmarks/bench_reliability.py
+EXAMPLES: Counter[str] = Counter()  # examples run per property; benchmarks/bench_reliability.py reads them
+
+
+@atexit.register
+def _write_counts() -> None:
+    """With `LATENTATLAS_FUZZ_COUNTS=FILE`, write the examples run per property to FILE (JSON) at exit."""
+    path = os.environ.get("LATENTATLAS_FUZZ_COUNTS")
+    if path:
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(dict(EXAMPLES), fh)
 
 
 def result_or_one_line_error(name: str, fn, *args, **kwargs):

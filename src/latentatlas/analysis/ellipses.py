@@ -19,7 +19,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentatlas.analysis.inputs import CHUNK, as_labels, as_matrix, centred_gram, centred_times, scatter_matrix
+from latentatlas.analysis.inputs import (
+    CHUNK,
+    as_labels,
+    as_matrix,
+    centred_gram,
+    centred_times,
+    scatter_matrix,
+    symmetric_eigh,
+)
 from latentatlas.errors import ConfigError, DataError
 
 
@@ -49,12 +57,12 @@ def pca_2d(x: Any) -> PCA2D:
         raise DataError(f"embeddings: shape {tuple(xt.shape)} is too small for 2-D PCA; need N >= 2, D >= 2")
     if xt.shape[1] <= xt.shape[0]:
         mean, scatter = scatter_matrix(xt)
-        eigval, eigvec = torch.linalg.eigh(scatter / (xt.shape[0] - 1))  # ascending
+        eigval, eigvec = symmetric_eigh(scatter / (xt.shape[0] - 1))  # ascending
         eigval = eigval.clamp(min=0.0)
         comps = eigvec[:, [-1, -2]].T  # (2, D), largest variance first
     else:
         mean, gram = centred_gram(xt)
-        eigval, u = torch.linalg.eigh(gram / (xt.shape[0] - 1))  # (N,) ascending: the nonzero ones of the covariance
+        eigval, u = symmetric_eigh(gram / (xt.shape[0] - 1))  # (N,) ascending: the nonzero ones of the covariance
         eigval = eigval.clamp(min=0.0)
         comps = _gram_components(xt, mean, u[:, [-1, -2]])
     sign = torch.sign(comps.gather(1, comps.abs().argmax(dim=1, keepdim=True)))

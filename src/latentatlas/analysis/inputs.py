@@ -26,6 +26,7 @@ __all__ = [
     "check_metric",
     "row_block",
     "scatter_matrix",
+    "symmetric_eigh",
     "validate_embeddings",
 ]
 
@@ -138,6 +139,21 @@ def centred_times(x: torch.Tensor, mean: torch.Tensor, u: torch.Tensor) -> torch
     return torch.cat(
         [(x[:, s : s + step].to(torch.float64) - mean[s : s + step]).T @ u for s in range(0, x.shape[1], step)]
     )
+
+
+def symmetric_eigh(m: torch.Tensor, vectors: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Ascending eigenvalues (and eigenvectors) of a symmetric float64 matrix, on its device.
+
+    On CPU through NumPy's LAPACK: torch's multithreaded eigh of a 1,000 x 1,000 matrix was measured 60x slower
+    with 2 threads than with 1 on a busy 2-core machine (see BENCHMARKS.md, reliability), NumPy's is not.
+    """
+    if m.device.type != "cpu":
+        return torch.linalg.eigh(m) if vectors else (torch.linalg.eigvalsh(m), None)
+    a = m.numpy()
+    if vectors:
+        w, v = np.linalg.eigh(a)
+        return torch.from_numpy(w), torch.from_numpy(v)
+    return torch.from_numpy(np.linalg.eigvalsh(a)), None
 
 
 def check_metric(metric: str) -> None:

@@ -22,6 +22,7 @@ from latentatlas.analysis.inputs import (
     check_metric,
     row_block,
     scatter_matrix,
+    symmetric_eigh,
 )
 from latentatlas.errors import DataError
 
@@ -156,7 +157,7 @@ def effective_rank(x: Any) -> float:
     """
     xt = as_matrix(x, dtype=None)
     _, square = scatter_matrix(xt) if xt.shape[1] <= xt.shape[0] else centred_gram(xt)
-    sigma = torch.linalg.eigvalsh(square).clamp(min=0.0).sqrt()  # singular values of the centred x
+    sigma = symmetric_eigh(square, vectors=False)[0].clamp(min=0.0).sqrt()  # singular values of the centred x
     if float(sigma.sum()) == 0.0:
         return 0.0  # all rows identical: no direction carries variance
     p = sigma / sigma.sum()
