@@ -144,8 +144,8 @@ def centred_times(x: torch.Tensor, mean: torch.Tensor, u: torch.Tensor) -> torch
 def symmetric_eigh(m: torch.Tensor, vectors: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Ascending eigenvalues (and eigenvectors) of a symmetric float64 matrix, on its device.
 
-    On CPU through NumPy's LAPACK: torch's multithreaded eigh of a 1,000 x 1,000 matrix was measured 60x slower
-    with 2 threads than with 1 on a busy 2-core machine (see BENCHMARKS.md, reliability), NumPy's is not.
+    On CPU through NumPy's LAPACK: torch's multithreaded eigh of a 1,000 x 1,000 matrix was far slower with 2
+    threads than with 1 on a busy 2-core machine; NumPy's is not (`analyze` times: BENCHMARKS.md, reliability).
     """
     if m.device.type != "cpu":
         return torch.linalg.eigh(m) if vectors else (torch.linalg.eigvalsh(m), None)
