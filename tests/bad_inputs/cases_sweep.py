@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.bad_inputs.harness import case
+from tests.bad_inputs.harness import case, refuse_writes
 
 S = "sweep shapes-vae"
 RECORD = {
@@ -21,6 +21,10 @@ RECORD = {
 
 def _record(**changes) -> str:
     return json.dumps({**RECORD, **changes})
+
+
+def _read_only(env):
+    refuse_writes(env.monkeypatch, env.w / "ro")
 
 
 def _sweep_with_other_grid(env):
@@ -51,6 +55,14 @@ CASES = [
     case("sweep-folds-shapes", f"{S} --grid loss.beta=1,2 --folds 3", "folds", "drop --folds"),
     case("sweep-fixed-unknown", f"{S} --grid loss.beta=1,2 train.epoch=3", "'train.epoch'", "known keys"),
     case("sweep-out-is-a-file", f"{S} --grid loss.beta=1,2 --out f", "f", "use another --out", files={"f": "x"}),
+    case(
+        "sweep-out-read-only",
+        f"{S} --grid loss.beta=1,2 --out ro/sw",
+        "ro/sw",
+        "Permission denied",
+        files={"ro/keep.txt": "mine"},
+        setup=_read_only,
+    ),
     case(
         "sweep-out-foreign",
         f"{S} --grid loss.beta=1,2 --out d",
