@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # CPU threads: use the machine's cores unless the caller says otherwise.
 export OMP_NUM_THREADS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: install demo test bench lint dist-check clean
+.PHONY: install demo test fuzz soak bench lint dist-check clean
 
 install: $(STAMP)
 
@@ -23,6 +23,14 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# longer runs of the reliability tests: thousands of fuzz examples (fuzz); ten times more and 200 random kills (soak)
+fuzz: $(STAMP)
+	LATENTATLAS_FUZZ=fuzz $(BIN)/python -m pytest tests/test_fuzz_loaders.py tests/test_fuzz_config.py
+
+soak: $(STAMP)
+	LATENTATLAS_FUZZ=soak LATENTATLAS_SOAK_KILLS=200 $(BIN)/python -m pytest tests/test_fuzz_loaders.py \
+		tests/test_fuzz_config.py tests/test_kill_resume.py tests/test_faults.py tests/test_recovery.py tests/bad_inputs
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all

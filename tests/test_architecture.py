@@ -17,7 +17,9 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "latentatlas"
 # Layer of each top-level module or package, as docs/architecture.md writes it down; `ALLOWED` says which layers
 # each one may import (its own layer's modules always; circles among them are caught separately).
 LAYER = {
-    **dict.fromkeys(["_version", "errors", "choices", "outdir", "jsonio", "device", "dist", "__init__"], "base"),
+    **dict.fromkeys(
+        ["_version", "errors", "choices", "outdir", "jsonio", "textio", "device", "dist", "__init__"], "base"
+    ),
     "data": "data",
     "models": "models",
     "losses": "losses",

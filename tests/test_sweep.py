@@ -41,7 +41,7 @@ class FakeTrain:
         self.calls.append((config, run_dir, resume))
         d = Path(resume if resume is not None else run_dir)
         if resume is None:  # like new_run_dir: a new run needs a missing or empty folder
-            assert not d.exists() or not any(d.iterdir()), f"{d} not cleaned before a new run"
+            assert not d.exists() or {p.name for p in d.iterdir()} <= {".lock"}, f"{d} not cleaned before a new run"
             d.mkdir(parents=True, exist_ok=True)
         if d.name in self.fail:
             raise LatentAtlasError(f"loss became nan in {d.name}; lower train.lr")
@@ -138,7 +138,7 @@ def test_resume_skips_finished_resumes_half_done_and_cleans_empty(tmp_path, fake
             run_sweep(plan, out)
     status = [r["status"] for r in json.loads((out / "sweep.json").read_text())["runs"]]
     assert status == ["interrupted", "pending", "pending"]
-    (runs / plan[0].name).mkdir()
+    (runs / plan[0].name).mkdir(exist_ok=True)  # claimed (created) when it was interrupted
     (runs / plan[0].name / "summary.json").write_text('{"val_loss": 1.0}')
     (runs / plan[1].name / "checkpoints").mkdir(parents=True)
     (runs / plan[1].name / "checkpoints" / "last.safetensors").write_bytes(b"x")

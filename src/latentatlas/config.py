@@ -6,6 +6,7 @@ Unknown keys and bad values raise `ConfigError` naming the key and what is allow
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -15,9 +16,22 @@ import yaml
 from latentatlas.config_schema import field_type, from_dict, to_dict, validate_tree
 from latentatlas.data.config import DataConfig
 from latentatlas.errors import ConfigError
+from latentatlas.jsonio import write_text_atomic
 from latentatlas.losses.config import MetricLossConfig
 from latentatlas.losses.factory import check_metric_batch
 from latentatlas.models.config import AUTOENCODERS, EMBEDDERS, ModelConfig
+from latentatlas.textio import read_text
+
+
+def _at_least(prefix: str, key: str, value: float, low: float, rule: str) -> None:
+    """Refuse a value below `low` or not finite (NaN passes every comparison, so it is tested first)."""
+    if not math.isfinite(value) or value < low:
+        raise ConfigError(f"{prefix}.{key}: {rule}, got {value}")
+
+
+def _above(prefix: str, key: str, value: float, low: float, rule: str) -> None:
+    if not math.isfinite(value) or value <= low:
+        raise ConfigError(f"{prefix}.{key}: {rule}, got {value}")
 
 
 @dataclass
@@ -31,8 +45,8 @@ class KoLeoConfig:
     eps: float = 1e-8
 
     def validate(self, prefix: str) -> None:
-        if self.weight < 0:
-            raise ConfigError(f"{prefix}.weight: lambda must be >= 0, got {self.weight}")
+        _at_least(prefix, "weight", self.weight, 0.0, "lambda must be >= 0")
+        _above(prefix, "eps", self.eps, 0.0, "must be > 0 (it keeps log(distance + eps) finite); use e.g. 1e-8")
 
 
 @dataclass
@@ -51,12 +65,10 @@ class LossConfig:
     metric: MetricLossConfig = field(default_factory=MetricLossConfig)
 
     def validate(self, prefix: str) -> None:
-        if self.beta < 0:
-            raise ConfigError(f"{prefix}.beta: must be >= 0, got {self.beta}")
+        _at_least(prefix, "beta", self.beta, 0.0, "must be >= 0")
         if self.kl_warmup_epochs < 0:
             raise ConfigError(f"{prefix}.kl_warmup_epochs: must be >= 0, got {self.kl_warmup_epochs}")
-        if self.margin < 0:
-            raise ConfigError(f"{prefix}.margin: must be >= 0, got {self.margin}")
+        _at_least(prefix, "margin", self.margin, 0.0, "must be >= 0")
 
 
 @dataclass
@@ -65,7 +77,10 @@ class TrainConfig:
 
     `schedule`: the learning rate over the run (by steps, or by time under `max_minutes`, so it ends with the
     budget): `constant`, `cosine` decay to 0 or `linear` decay to 0, after a linear `warmup` over that share of
-    the run."""
+    the run. `diverge_factor`: stop (keeping the last good checkpoint) when a step's loss exceeds this multiple of
+    the run's lowest positive loss so far (its first step's or an epoch mean's); null never stops on size alone (a
+    NaN or infinite loss always stops the run).
+    """
 
     epochs: int = 50
     batch_size: int = 64
@@ -83,14 +98,21 @@ class TrainConfig:
     best_mode: Literal["min", "max"] = "min"
     max_minutes: float | None = None
     progress: bool = True
+    diverge_factor: float | None = 1000.0
 
     def validate(self, prefix: str) -> None:
         if self.epochs < 1:
             raise ConfigError(f"{prefix}.epochs: must be >= 1, got {self.epochs}")
         if self.batch_size < 1:
             raise ConfigError(f"{prefix}.batch_size: must be >= 1, got {self.batch_size}")
-        if self.lr <= 0:
-            raise ConfigError(f"{prefix}.lr: must be > 0, got {self.lr}")
+        _above(prefix, "lr", self.lr, 0.0, "must be > 0; use e.g. 1e-3")
+        _at_least(prefix, "weight_decay", self.weight_decay, 0.0, "must be >= 0 (0 = no decay)")
+        if self.grad_clip is not None:
+            _above(prefix, "grad_clip", self.grad_clip, 0.0, "the largest gradient norm must be > 0, or null for none")
+        if self.diverge_factor is not None:
+            _above(
+                prefix, "diverge_factor", self.diverge_factor, 1.0, "must be > 1 (a multiple of the best loss), or null"
+            )
         if self.accumulation < 1:
             raise ConfigError(f"{prefix}.accumulation: must be >= 1 micro-batches per step, got {self.accumulation}")
         if self.images_per_class < 2:
@@ -103,8 +125,8 @@ class TrainConfig:
             raise ConfigError(f"{prefix}.threads: must be >= 0 (0 = all cores), got {self.threads}")
         if not 0.0 <= self.warmup < 1.0:
             raise ConfigError(f"{prefix}.warmup: {self.warmup} is not a share of the run in [0, 1); e.g. 0.05")
-        if self.max_minutes is not None and self.max_minutes <= 0:
-            raise ConfigError(f"{prefix}.max_minutes: must be > 0 or null, got {self.max_minutes}")
+        if self.max_minutes is not None:
+            _above(prefix, "max_minutes", self.max_minutes, 0.0, "must be > 0 or null")
 
 
 @dataclass
@@ -162,6 +184,11 @@ class Config:
             )
         if self.data.kind == "images":
             self._validate_images()
+        elif self.train.batch_size < 2:  # the shapes task drops a batch of one image (BatchNorm statistics)
+            raise ConfigError(
+                f"train.batch_size: {self.train.batch_size} image per batch gives no optimizer step (a batch of one "
+                "is dropped for BatchNorm); use train.batch_size >= 2"
+            )
 
     def _validate_images(self) -> None:
         t, loss = self.train, self.loss
@@ -219,9 +246,10 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file {str(path)!r} not found; pass a YAML file such as configs/shapes-vae.yaml")
+    text = read_text(path, "config file")  # binary or not UTF-8: a DataError naming the file and the byte
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ConfigError(f"config file {str(path)!r} is not valid YAML ({first})") from None
     if data is None:
@@ -252,4 +280,4 @@ def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str
 
 def save_config(config: Config, path: str | Path) -> None:
     """Write the resolved config as YAML (every key, so the run can be reproduced from its folder alone)."""
-    Path(path).write_text(yaml.safe_dump(config.to_dict(), sort_keys=False), encoding="utf-8")
+    write_text_atomic(path, yaml.safe_dump(config.to_dict(), sort_keys=False))

@@ -7,6 +7,7 @@ Supported field types: bool, int, float, str, `Literal[...]`, `X | None`, `list[
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
@@ -42,13 +43,16 @@ def coerce(tp: Any, value: Any, key: str) -> Any:
         args = get_args(tp)
         if value is None and type(None) in args:
             return None
+        errors = []
         for arg in args:
             if arg is type(None):
                 continue
             try:
                 return coerce(arg, value, key)
-            except ConfigError:
-                continue
+            except ConfigError as exc:
+                errors.append(exc)
+        if len(errors) == 1 and isinstance(value, int | float) and not isinstance(value, bool):
+            raise errors[0]  # `float | None` given a number: the number's own problem (NaN...) says more
         raise ConfigError(f"{key}: {value!r} is not {_type_name(tp)}")
     if origin in (list, tuple):
         if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
@@ -73,6 +77,8 @@ def coerce(tp: Any, value: Any, key: str) -> Any:
         raise ConfigError(f"{key}: expected an integer, got {value!r}")
     if tp is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not math.isfinite(value):  # NaN passes every range check and inf overflows: neither is a setting
+                raise ConfigError(f"{key}: {value!r} is not a finite number; give a number such as 0.1")
             return float(value)
         raise ConfigError(f"{key}: expected a number, got {value!r}")
     if tp is str:

@@ -3,21 +3,45 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from latentatlas.errors import LatentAtlasError
+from latentatlas.errors import LatentAtlasError, os_error_message
+
+__all__ = ["check_out_dir", "check_writable", "output_dir"]
+
+
+def check_writable(path: str | Path) -> None:
+    """Raise a one-line LatentAtlasError unless a file can be created next to `path` (in its nearest existing
+    parent folder), so that a command refuses an unwritable output before its slow work, not after.
+
+    Probes with a temporary file that is removed at once; nothing that existed is touched.
+    """
+    parent = Path(path).absolute().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise LatentAtlasError(f"{parent}: is a file, not a folder; choose another output path")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".latentatlas-probe-", dir=parent)
+    except OSError as exc:
+        where = OSError(exc.errno, exc.strerror, str(parent))  # the folder, not the probe's random name
+        raise LatentAtlasError(f"cannot write the output {path}: {os_error_message(where)}") from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def check_out_dir(path: str | Path, force: bool) -> Path:
-    """Raise unless `path` is absent, an empty folder, or `force` is set."""
+    """Raise unless `path` is absent, an empty folder, or `force` is set, and its location is writable."""
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise LatentAtlasError(f"{path}: exists and is not a folder; choose another --out")
     if path.is_dir() and any(path.iterdir()) and not force:
         raise LatentAtlasError(f"{path}: folder exists and is not empty; choose another --out or pass --force")
+    check_writable(path)
     return path
 
 

@@ -19,7 +19,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentatlas.analysis.inputs import CHUNK, as_labels, as_matrix, scatter_matrix
+from latentatlas.analysis.inputs import (
+    CHUNK,
+    as_labels,
+    as_matrix,
+    centred_gram,
+    centred_times,
+    scatter_matrix,
+    symmetric_eigh,
+)
 from latentatlas.errors import ConfigError, DataError
 
 
@@ -35,7 +43,8 @@ class PCA2D:
 
 
 def pca_2d(x: Any) -> PCA2D:
-    """Exact PCA onto 2 axes from the D x D covariance in float64 (O(N D^2), no SVD of the N x D matrix).
+    """Exact PCA onto 2 axes in float64: from the D x D covariance (O(N D^2)) when D <= N, else from the N x N
+    Gram matrix of the centred rows (O(N^2 D)), whose eigenvectors u give the components (x - m)^T u / sigma.
 
     Args:
         x: (N, D) float embeddings, N >= 2, D >= 2.
@@ -46,16 +55,29 @@ def pca_2d(x: Any) -> PCA2D:
     xt = as_matrix(x, dtype=None)  # float32 stays float32; chunks are promoted to float64
     if xt.shape[0] < 2 or xt.shape[1] < 2:
         raise DataError(f"embeddings: shape {tuple(xt.shape)} is too small for 2-D PCA; need N >= 2, D >= 2")
-    mean, scatter = scatter_matrix(xt)
-    eigval, eigvec = torch.linalg.eigh(scatter / (xt.shape[0] - 1))  # ascending
-    eigval = eigval.clamp(min=0.0)
-    comps = eigvec[:, [-1, -2]].T  # (2, D), largest variance first
+    if xt.shape[1] <= xt.shape[0]:
+        mean, scatter = scatter_matrix(xt)
+        eigval, eigvec = symmetric_eigh(scatter / (xt.shape[0] - 1))  # ascending
+        eigval = eigval.clamp(min=0.0)
+        comps = eigvec[:, [-1, -2]].T  # (2, D), largest variance first
+    else:
+        mean, gram = centred_gram(xt)
+        eigval, u = symmetric_eigh(gram / (xt.shape[0] - 1))  # (N,) ascending: the nonzero ones of the covariance
+        eigval = eigval.clamp(min=0.0)
+        comps = _gram_components(xt, mean, u[:, [-1, -2]])
     sign = torch.sign(comps.gather(1, comps.abs().argmax(dim=1, keepdim=True)))
     comps = comps * sign
     coords = torch.cat([(xt[s : s + CHUNK].to(torch.float64) - mean) @ comps.T for s in range(0, len(xt), CHUNK)])
     total = float(eigval.sum())
     ratio = eigval[[-1, -2]] / total if total > 0 else torch.zeros(2, dtype=torch.float64)
     return PCA2D(coords.cpu().numpy(), comps.cpu().numpy(), mean.cpu().numpy(), ratio.cpu().numpy())
+
+
+def _gram_components(x: torch.Tensor, mean: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """(2, D) unit principal axes from the Gram eigenvectors u (N, 2); a zero-variance axis stays a zero row."""
+    v = centred_times(x, mean, u).T  # (2, D), norms sigma_k
+    norms = v.norm(dim=1, keepdim=True)
+    return torch.where(norms > 0, v / norms.clamp(min=1e-300), torch.zeros_like(v))
 
 
 @dataclass

@@ -21,9 +21,12 @@ __all__ = [
     "METRICS",
     "as_labels",
     "as_matrix",
+    "centred_gram",
+    "centred_times",
     "check_metric",
     "row_block",
     "scatter_matrix",
+    "symmetric_eigh",
     "validate_embeddings",
 ]
 
@@ -111,6 +114,48 @@ def scatter_matrix(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return mean, scatter
 
 
+def centred_gram(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean (D,) and Gram matrix (x - mean)(x - mean)^T (N, N) in float64, streaming over column chunks.
+
+    The N x N counterpart of `scatter_matrix`: the same nonzero eigenvalues, O(N^2 D) time and O(N^2) memory,
+    the cheap one when D > N (20 x 8,000 embeddings: a 20 x 20 matrix instead of 8,000 x 8,000).
+    """
+    n, d = x.shape
+    mean = torch.zeros(d, dtype=torch.float64, device=x.device)
+    for s in range(0, n, CHUNK):
+        mean += x[s : s + CHUNK].to(torch.float64).sum(dim=0)
+    mean /= n
+    gram = torch.zeros(n, n, dtype=torch.float64, device=x.device)
+    step = max(1, CHUNK * 128 // max(n, 1))  # columns per chunk: about CHUNK x 128 float64 numbers
+    for s in range(0, d, step):
+        xc = x[:, s : s + step].to(torch.float64) - mean[s : s + step]  # (N, chunk)
+        gram.addmm_(xc, xc.T)
+    return mean, gram
+
+
+def centred_times(x: torch.Tensor, mean: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """(x - mean)^T u in float64 for u (N, k), streaming over column chunks: (D, k)."""
+    step = max(1, CHUNK * 128 // max(x.shape[0], 1))
+    return torch.cat(
+        [(x[:, s : s + step].to(torch.float64) - mean[s : s + step]).T @ u for s in range(0, x.shape[1], step)]
+    )
+
+
+def symmetric_eigh(m: torch.Tensor, vectors: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Ascending eigenvalues (and eigenvectors) of a symmetric float64 matrix, on its device.
+
+    On CPU through NumPy's LAPACK: torch's multithreaded eigh of a 1,000 x 1,000 matrix was far slower with 2
+    threads than with 1 on a busy 2-core machine; NumPy's is not (`analyze` times: BENCHMARKS.md, reliability).
+    """
+    if m.device.type != "cpu":
+        return torch.linalg.eigh(m) if vectors else (torch.linalg.eigvalsh(m), None)
+    a = m.numpy()
+    if vectors:
+        w, v = np.linalg.eigh(a)
+        return torch.from_numpy(w), torch.from_numpy(v)
+    return torch.from_numpy(np.linalg.eigvalsh(a)), None
+
+
 def check_metric(metric: str) -> None:
     """Raise ConfigError unless `metric` is one of METRICS."""
     if metric not in METRICS:
@@ -119,8 +164,9 @@ def check_metric(metric: str) -> None:
 
 def validate_embeddings(x: object, where: str) -> np.ndarray:
     """Return `x` as a (N, D) float32 array, or raise a `DataError` naming `where` and the fix."""
-    if hasattr(x, "detach"):  # a torch tensor
-        x = x.detach().cpu().numpy()
+    if hasattr(x, "detach"):  # a torch tensor; NumPy has no bfloat16
+        x = x.detach().cpu()
+        x = (x.float() if x.dtype == torch.bfloat16 else x).numpy()
     x = np.asarray(x)
     if x.dtype.kind not in "iufb":
         raise DataError(f"{where}: embeddings have dtype {x.dtype}, not numbers; save a float array")
@@ -130,8 +176,16 @@ def validate_embeddings(x: object, where: str) -> np.ndarray:
         raise DataError(f"{where}: array of shape {x.shape}; embeddings must be (N, D): reshape(len(x), -1)")
     if x.shape[0] == 0 or x.shape[1] == 0:
         raise DataError(f"{where}: embeddings array of shape {x.shape} is empty; it needs N >= 2 rows, D >= 1")
-    x = x.astype(np.float32)
+    source = x
+    with np.errstate(over="ignore"):  # values beyond float32 become inf here and get their own message below
+        x = x.astype(np.float32)
     bad = np.flatnonzero(~np.isfinite(x).all(axis=1))
     if len(bad):
+        if source.dtype.kind == "f" and np.isfinite(source[bad]).all():  # finite before the cast: too large
+            top = float(np.abs(source[bad]).max())
+            raise DataError(
+                f"{where}: {len(bad)} row(s) hold values up to {top:.3g}, beyond float32's largest "
+                f"{np.finfo(np.float32).max:.3g} (first at index {bad[0]}); rescale the embeddings first"
+            )
         raise DataError(f"{where}: {len(bad)} row(s) hold NaN or inf (first at index {bad[0]}); drop or fix those rows")
     return x

@@ -13,6 +13,7 @@ import numpy as np
 
 from latentatlas.analysis.readers import is_int, parse_label_strings, read_npy
 from latentatlas.errors import DataError
+from latentatlas.textio import read_text
 
 __all__ = ["encode_labels", "load_class_names", "load_labels"]
 
@@ -33,7 +34,7 @@ def load_labels(path: str | Path) -> np.ndarray:
         return labels
     if suffix not in (".txt", ".csv"):
         raise DataError(f"{path}: unknown labels extension {suffix!r}; use .npy, .txt or .csv (one per line)")
-    lines = [s.strip() for s in path.read_text(encoding="utf-8").splitlines()]
+    lines = [s.strip() for s in read_text(path, "labels file").splitlines()]
     while lines and not lines[-1]:
         lines.pop()
     if suffix == ".csv" and len(lines) > 1 and not is_int(lines[0]) and all(is_int(s) for s in lines[1:]):
@@ -48,7 +49,7 @@ def load_class_names(path: str | Path) -> list[str]:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such class-names file; check the --class-names path")
-    names = [s.strip() for s in path.read_text(encoding="utf-8").splitlines()]
+    names = [s.strip() for s in read_text(path, "class-names file").splitlines()]
     while names and not names[-1]:
         names.pop()
     if not names:

@@ -18,6 +18,7 @@ from latentatlas.analysis.inputs import validate_embeddings
 from latentatlas.analysis.readers import column_index, parse_label_strings, read_table
 from latentatlas.errors import DataError
 from latentatlas.outdir import output_dir
+from latentatlas.textio import read_text
 
 __all__ = ["export_projector", "read_projector", "write_projector_files"]
 
@@ -122,7 +123,7 @@ def read_projector(
         if label_column is not None:
             raise DataError(f"{folder}: no metadata.tsv to take --label-column from; add it or use --labels")
         return x, None, None
-    rows = [r.split("\t") for r in metadata.read_text(encoding="utf-8").splitlines() if r.strip()]
+    rows = [r.split("\t") for r in read_text(metadata, "projector metadata").splitlines() if r.strip()]
     width = len(rows[0]) if rows else 0
     # The projector's rule: a single-column metadata file has no header; with 2+ columns the first row is one.
     header, body = (rows[0], rows[1:]) if width > 1 else ([""], rows)
@@ -136,9 +137,9 @@ def read_projector(
     raw = parse_label_strings([r[col].strip() if col < len(r) else "" for r in body])
     names = None
     if "class_name" in header and raw.dtype.kind == "i" and col != header.index("class_name"):
-        named = {}
+        named, at = {}, header.index("class_name")
         for lab, row in zip(raw.tolist(), body, strict=True):
-            named.setdefault(lab, row[header.index("class_name")].strip())
+            named.setdefault(lab, row[at].strip() if at < len(row) else str(lab))
         names = [named[k] for k in sorted(named)]
     return x, raw, names
 
@@ -148,7 +149,7 @@ def _paths(folder: Path) -> tuple[Path, Path | None]:
     config = folder / "projector_config.pbtxt"
     tensors, metadata = folder / "tensors.tsv", folder / "metadata.tsv"
     if config.is_file():
-        text = config.read_text(encoding="utf-8")
+        text = read_text(config, "projector config")
         t = re.search(r'tensor_path:\s*"([^"]+)"', text)
         m = re.search(r'metadata_path:\s*"([^"]+)"', text)
         tensors = folder / t.group(1) if t else tensors

@@ -18,9 +18,11 @@ from latentatlas.analysis.inputs import (
     DEFAULT_MEMORY_BUDGET,
     as_labels,
     as_matrix,
+    centred_gram,
     check_metric,
     row_block,
     scatter_matrix,
+    symmetric_eigh,
 )
 from latentatlas.errors import DataError
 
@@ -150,10 +152,12 @@ def koleo_by_batch(x: Any, batch: int, parts: int, n_batches: int = 200, seed: i
 def effective_rank(x: Any) -> float:
     """Roy & Vetterli (2007) effective rank exp(H(p)), p_k = sigma_k / sum sigma, of the centred (N, D) matrix.
 
-    Singular values come from the D x D scatter matrix's eigenvalues (sigma_k^2), O(N D^2).
+    Singular values come from the eigenvalues (sigma_k^2) of the D x D scatter matrix when D <= N (O(N D^2)), else
+    of the N x N Gram matrix of the centred rows (O(N^2 D)); both hold the same nonzero ones.
     """
-    _, scatter = scatter_matrix(as_matrix(x, dtype=None))
-    sigma = torch.linalg.eigvalsh(scatter).clamp(min=0.0).sqrt()  # (D,) singular values of the centred x
+    xt = as_matrix(x, dtype=None)
+    _, square = scatter_matrix(xt) if xt.shape[1] <= xt.shape[0] else centred_gram(xt)
+    sigma = symmetric_eigh(square, vectors=False)[0].clamp(min=0.0).sqrt()  # singular values of the centred x
     if float(sigma.sum()) == 0.0:
         return 0.0  # all rows identical: no direction carries variance
     p = sigma / sigma.sum()

@@ -113,19 +113,17 @@ def load_triplets(path: Path):
     """(T, 3) int64 indices from `.npy`, or `.csv` with columns a, p, n (header optional)."""
     import numpy as np
 
-    from latentatlas.analysis.readers import is_int
+    from latentatlas.analysis.readers import is_int, read_npy
     from latentatlas.errors import DataError
+    from latentatlas.textio import read_text
 
     if not path.is_file():
         raise DataError(f"{path}: no such triplets file; check the --triplets path")
     if path.suffix.lower() == ".npy":
-        try:
-            return np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise DataError(f"{path}: not a readable .npy array ({exc}); save it with numpy.save") from None
+        return read_npy(path)
     if path.suffix.lower() != ".csv":
         raise DataError(f"{path}: unknown triplets extension {path.suffix!r}; use .npy or .csv with columns a,p,n")
-    lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    lines = [ln.strip() for ln in read_text(path, "triplets file").splitlines() if ln.strip()]
     if lines and not is_int(lines[0].split(",")[0]):  # a header row
         if [c.strip() for c in lines[0].split(",")] != ["a", "p", "n"]:
             raise DataError(f"{path}: header {lines[0]!r} is not 'a,p,n'; name the columns a,p,n")

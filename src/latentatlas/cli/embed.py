@@ -53,6 +53,9 @@ def check_out_file(path: Path, force: bool) -> Path:
         raise LatentAtlasError(f"--out {path}: is a folder; give a file name ending in .npz")
     if path.exists() and not force:
         raise LatentAtlasError(f"--out {path}: file exists; choose another name or pass --force to overwrite it")
+    from latentatlas.outdir import check_writable
+
+    check_writable(path)
     return path
 
 

@@ -1,7 +1,9 @@
 """`latentatlas` entry point: a thin layer that finds the command modules and reports user errors.
 
 Each module in this package (other than this one) defines `register(subparsers)`, which adds its parser and
-sets `func=run` on it. User errors (`LatentAtlasError`) become one line on stderr and exit code 2.
+sets `func=run` on it. User errors (`LatentAtlasError`) become one line on stderr and exit code 2, and so does a
+file the system refuses to write or read (permissions, read-only or full disk: `OSError`), naming the path; with
+`--verbose` the traceback is logged too.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import pkgutil
 import sys
 
 from latentatlas._version import __version__
-from latentatlas.errors import LatentAtlasError
+from latentatlas.errors import LatentAtlasError, os_error_message
 
 log = logging.getLogger("latentatlas")
 
@@ -55,12 +57,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(message)s", stream=sys.stderr)
     if not getattr(args, "func", None):
-        parser.print_help()
+        print("latentatlas: error: no command given; run `latentatlas --help` to list them", file=sys.stderr)
         return 2
     try:
         return int(args.func(args) or 0)
     except LatentAtlasError as exc:
-        print(f"latentatlas {args.command}: error: {exc}", file=sys.stderr)
+        print(f"latentatlas {args.command}: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"latentatlas {args.command}: interrupted", file=sys.stderr)
@@ -69,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so that the interpreter's final flush does not fail again
         return 0
+    except OSError as exc:  # unwritable or full output location, unreadable input: the path and what to do
+        log.debug("traceback", exc_info=True)
+        print(f"latentatlas {args.command}: error: {os_error_message(exc)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

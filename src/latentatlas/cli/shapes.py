@@ -19,6 +19,7 @@ import numpy as np
 from latentatlas.data.oracle import ValidityOracle, calibrate
 from latentatlas.data.shapes import FAMILIES, ORIENTATIONS, ShapesConfig, generate
 from latentatlas.errors import LatentAtlasError
+from latentatlas.outdir import check_writable
 
 log = logging.getLogger("latentatlas")
 
@@ -48,8 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _missing(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
+    raise LatentAtlasError("no subcommand given; use `latentatlas shapes preview --out grid.png` or `shapes calibrate`")
 
 
 def _check(args: argparse.Namespace) -> None:
@@ -58,8 +58,13 @@ def _check(args: argparse.Namespace) -> None:
             raise LatentAtlasError(f"--family: {name!r} is not one of {', '.join(FAMILIES)}")
     if args.n < 1:
         raise LatentAtlasError(f"--n: {args.n}; ask for at least 1 image")
+    if args.out and Path(args.out).is_dir():
+        kind = "a PNG" if args.shapes_command == "preview" else "a JSON"
+        raise LatentAtlasError(f"--out: {args.out} is a folder; give {kind} file name inside it instead")
     if args.out and Path(args.out).exists() and not args.force:
         raise LatentAtlasError(f"--out: {args.out} exists; pass --force to overwrite it or choose another path")
+    if args.out:
+        check_writable(args.out)
 
 
 def _write_atomic(path: Path, write) -> None:

@@ -83,6 +83,13 @@ def parse_grid(items: list[str]) -> tuple[dict[str, list[Any]], list[str]]:
     return grid, fixed
 
 
+def _looks_like_config(item: str) -> bool:
+    """Whether a word after --grid is the config (a YAML file or a built-in config's name), not a broken item."""
+    from latentatlas.configs import builtin_configs
+
+    return item.lower().endswith((".yaml", ".yml")) or Path(item).is_file() or item in builtin_configs()
+
+
 def _seeds(text: str) -> int | list[int]:
     try:
         parts = [int(p) for p in text.split(",") if p.strip()]
@@ -99,8 +106,8 @@ def _plan(args: argparse.Namespace):
     from latentatlas.sweep import load_sweep_plan, plan_sweep
 
     # nargs="+" makes --grid greedy: a config path typed after it is still the config
-    grid_items = [g for g in args.grid if "=" in g]
-    path, overrides = split_items([g for g in args.grid if "=" not in g] + args.items)
+    grid_items = [g for g in args.grid if "=" in g or not _looks_like_config(g)]
+    path, overrides = split_items([g for g in args.grid if g not in grid_items] + args.items)
     if args.resume:
         if path or overrides or grid_items or args.folds is not None or args.seeds != "1" or args.out:
             raise LatentAtlasError("--resume takes the plan from SWEEP_DIR/sweep.json; drop the other arguments")
@@ -141,8 +148,10 @@ def run(args: argparse.Namespace) -> int:
     outcome = run_sweep(plan, out, progress=False if args.no_progress else None)
     if not args.no_report and any(r["status"] == "done" for r in outcome.runs):
         from latentatlas.sweep import write_sweep_report
+        from latentatlas.sweep.run import sweep_lock
 
-        report = write_sweep_report(out, out / "report", force=True)
+        with sweep_lock(out):  # workers finishing together write the report one after the other
+            report = write_sweep_report(out, out / "report", force=True)
         print(f"report: {report}")
         write_report_pdf(args, report)
     if outcome.failed:

@@ -64,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     if args.resume:
         if path:
             raise LatentAtlasError("--resume continues a run with its own config; drop the config file")
-        result = train(None, resume=args.resume, progress=not args.no_progress, resume_overrides=overrides)
+        progress = False if args.no_progress else None  # else the run's own train.progress
+        result = train(None, resume=args.resume, progress=progress, resume_overrides=overrides)
     else:
         if path is None and not overrides:
             raise LatentAtlasError("no config given; e.g. latentatlas train configs/shapes-vae.yaml")

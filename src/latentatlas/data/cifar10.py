@@ -59,6 +59,8 @@ def read_class_names(path: str | Path) -> list[str]:
     """Class names from `batches.meta.txt`: one per line, blank lines ignored."""
     try:
         text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise DataError(f"{path} is not UTF-8 text; download the CIFAR-10 release again") from None
     except OSError as exc:
         raise DataError(f"cannot read class names from {path} ({exc.strerror}); {_HOW_TO_GET}") from exc
     names = [line.strip() for line in text.splitlines() if line.strip()]

@@ -16,6 +16,7 @@ import json
 import os
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,8 +118,12 @@ def _decode_image(data: bytes, name: str, size: tuple[int, int] | None) -> np.nd
     try:
         with Image.open(io.BytesIO(data)) as img:
             rgb = img.convert("RGB")
-    except (UnidentifiedImageError, OSError) as exc:
-        raise DataError(f"cannot decode image {name} ({exc}); remove or replace the file") from exc
+    except UnidentifiedImageError:
+        raise DataError(
+            f"cannot decode image {name} (not an image format Pillow reads); remove or replace the file"
+        ) from None
+    except OSError as exc:
+        raise DataError(f"cannot decode image {name} ({exc}); remove or replace the file") from None
     if size is not None and rgb.size != (size[1], size[0]):
         rgb = rgb.resize((size[1], size[0]), Image.Resampling.BILINEAR)
     return np.asarray(rgb, dtype=np.uint8)
@@ -149,6 +154,20 @@ def _decode_all(source: Path, layout: _Layout, size: tuple[int, int] | None, pro
         "example": layout.example,
     }
     return np.ascontiguousarray(out.transpose(0, 3, 1, 2)), meta
+
+
+def _zip_reader(source: Path, zf: zipfile.ZipFile) -> Callable[[str], bytes]:
+    """`zf.read` with a damaged member (bad CRC, cut-off data) as a one-line DataError naming it."""
+
+    def read(name: str) -> bytes:
+        try:
+            return zf.read(name)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+            raise DataError(
+                f"{source}: member {name} is damaged ({exc}); re-create or download the zip again"
+            ) from None
+
+    return read
 
 
 def _cache_paths(cache_dir: Path, source: Path, fingerprint: str, size: tuple[int, int] | None) -> Path:
@@ -242,7 +261,7 @@ def load_image_folder(
             ) from exc
         with zf:
             names, dirs = _list_zip(zf)
-            images, meta = _decode_all(source, _layout(source, names, dirs, zf.read), size, progress)
+            images, meta = _decode_all(source, _layout(source, names, dirs, _zip_reader(source, zf)), size, progress)
     if hit is None and cache:
         _write_cache(stem, images, meta)
     if meta["skipped"]:

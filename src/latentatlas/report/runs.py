@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from latentatlas.errors import LatentAtlasError
+from latentatlas.textio import read_text
 
 __all__ = [
     "RunRecord",
@@ -71,15 +72,15 @@ def load_run(run_dir: str | Path) -> RunRecord:
     if not summary_path.is_file():
         raise LatentAtlasError(f"{path}: no summary.json, so not a finished run directory; pass a run that completed")
     try:
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise LatentAtlasError(f"{summary_path}: not valid JSON ({exc.msg if hasattr(exc, 'msg') else exc})") from None
+        summary = json.loads(read_text(summary_path, "summary"))
+    except json.JSONDecodeError as exc:
+        raise LatentAtlasError(f"{summary_path}: not valid JSON ({exc.msg}); restore it or retrain the run") from None
     if not isinstance(summary, dict):
         raise LatentAtlasError(f"{summary_path}: expected a JSON object of named numbers")
     config: dict[str, Any] = {}
     if (path / "config.yaml").is_file():
         try:
-            config = yaml.safe_load((path / "config.yaml").read_text(encoding="utf-8")) or {}
+            config = yaml.safe_load(read_text(path / "config.yaml", "config")) or {}
         except yaml.YAMLError:
             raise LatentAtlasError(f"{path / 'config.yaml'}: not valid YAML; fix or remove it") from None
     figs = path / "figures"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -131,6 +132,9 @@ def _check_grid(grid: Mapping[str, Sequence[Any]], overrides: Sequence[str]) -> 
         values = grid[key]
         if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
             raise ConfigError(f"grid key {key}: needs a non-empty list of values, got {values!r}")
+        bad = [v for v in values if isinstance(v, float) and not math.isfinite(v)]
+        if bad:
+            raise ConfigError(f"grid key {key}: {bad[0]} is not a finite number; list finite values")
         if len({json.dumps(v, sort_keys=True) for v in values}) != len(values):
             raise ConfigError(f"grid key {key}: repeated value in {list(values)!r}; list each value once")
         out[key] = plain(list(values))
@@ -198,5 +202,7 @@ def load_sweep_plan(sweep_dir: str | Path) -> SweepPlan:
         base = config_from_dict(record["base_config"])
         return _build(record["config_path"], base, record["grid"], record["seeds"], record["folds"],
                       record.get("overrides", []))  # fmt: skip
-    except (KeyError, TypeError) as exc:
+    except ConfigError as exc:
+        raise ConfigError(f"{Path(sweep_dir) / SWEEP_FILE}: {exc}; restore the file or rerun the sweep") from None
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise LatentAtlasError(f"{Path(sweep_dir) / SWEEP_FILE}: missing or bad field {exc}; rerun the sweep") from None

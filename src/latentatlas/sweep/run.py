@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,8 +18,9 @@ from latentatlas.jsonio import write_json
 from latentatlas.sweep.plan import SweepPlan, plain
 from latentatlas.sweep.record import SWEEP_FILE, read_sweep_record, run_state
 from latentatlas.tasks.pipeline import train
+from latentatlas.train.lock import LOCK_NAME, claim, holder, release, waiting_lock
 
-__all__ = ["SweepOutcome", "check_sweep_dir", "run_sweep"]
+__all__ = ["SweepOutcome", "check_sweep_dir", "run_sweep", "sweep_lock"]
 
 log = logging.getLogger("latentatlas")
 
@@ -65,16 +68,45 @@ def _now() -> str:
     return dt.datetime.now().isoformat(timespec="seconds")
 
 
-def _save(out: Path, plan: SweepPlan, runs: list[dict[str, Any]], created: str) -> None:
-    write_json(out / SWEEP_FILE, {**plan.record(), "created": created, "updated": _now(), "runs": runs})
+@contextlib.contextmanager
+def sweep_lock(out: str | Path) -> Iterator[None]:
+    """Hold the sweep folder's short lock (waiting for it): one worker at a time rewrites sweep.json or the report."""
+    with waiting_lock(Path(out) / ".sweep.lock"):
+        yield
+
+
+def _save(out: Path, plan: SweepPlan, runs: list[dict[str, Any]], created: str, mine: set[str]) -> None:
+    """Write sweep.json: this worker's entries (`mine`) as it knows them, the others as other workers wrote them."""
+    with sweep_lock(out):
+        try:
+            disk = {r.get("name"): r for r in read_sweep_record(out).get("runs", [])}
+        except LatentAtlasError:
+            disk = {}
+        for entry in runs:
+            if entry["name"] not in mine and entry["name"] in disk:
+                entry.update({k: v for k, v in disk[entry["name"]].items() if k != "name"})
+        write_json(out / SWEEP_FILE, {**plan.record(), "created": created, "updated": _now(), "runs": runs})
+
+
+def _clear(run_dir: Path) -> None:
+    """Remove what a run killed before its first checkpoint left, but not the lock this worker holds on it."""
+    if run_dir.is_symlink() or run_dir.is_file():
+        run_dir.unlink()
+        return
+    for child in run_dir.iterdir() if run_dir.is_dir() else []:
+        if child.name == LOCK_NAME:
+            continue
+        shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
 
 
 def run_sweep(plan: SweepPlan, out_dir: str | Path, progress: bool | None = None) -> SweepOutcome:
     """Run every run of `plan` in turn into `out_dir/runs/<name>/`, skipping finished ones and resuming others.
 
-    A run whose `summary.json` exists is skipped; one with `checkpoints/last.safetensors` but no summary continues
-    from it; any other leftover folder is removed and the run starts again. A run that raises is recorded as
-    `failed` (with its error) in sweep.json and the sweep goes on. `progress` shows or hides each run's bar.
+    A run whose `summary.json` exists is skipped; one with a checkpoint but no summary continues from it; any other
+    leftover folder is cleared and the run starts again. A run that raises is recorded as `failed` (with its error)
+    in sweep.json and the sweep goes on. `progress` shows or hides each run's bar. Several workers may run the
+    same sweep at once: each claims a run through its folder's lock (a run another live worker holds is skipped),
+    and sweep.json keeps every worker's statuses.
 
     Raises:
         LatentAtlasError: `out_dir` holds another sweep or other files (nothing is then touched).
@@ -88,48 +120,64 @@ def run_sweep(plan: SweepPlan, out_dir: str | Path, progress: bool | None = None
         for r in plan
     ]
     before = {r.get("name"): r for r in (old or {}).get("runs", []) if isinstance(r, dict)}
+    mine: set[str] = set()
     for entry in runs:
         if run_state(out / entry["dir"]) == "done":  # keep when and how long it ran the first time
-            kept = {
-                k: before[entry["name"]][k]
-                for k in ("started", "finished", "seconds")
-                if k in before.get(entry["name"], {})
-            }
+            kept = {k: v for k, v in before.get(entry["name"], {}).items() if k in ("started", "finished", "seconds")}
             entry.update(status="done", **kept)
-    _save(out, plan, runs, created)
+            mine.add(entry["name"])
+    _save(out, plan, runs, created, mine)
     for i, (run, entry) in enumerate(zip(plan, runs)):
         run_dir = out / entry["dir"]
-        state = run_state(run_dir)
         head = f"[{i + 1}/{len(plan)}] {run.name}"
-        if state == "done":
+        if run_state(run_dir) == "done":
             log.info("%s: finished before, skipped", head)
             continue
-        log.info("%s%s", head, ": resuming from its last checkpoint" if state == "resume" else "")
-        if state == "new" and (run_dir.exists() or run_dir.is_symlink()):
-            # a run killed before its first checkpoint: nothing worth keeping
-            shutil.rmtree(run_dir) if run_dir.is_dir() and not run_dir.is_symlink() else run_dir.unlink()
-        entry.update(status="running", started=_now(), error=None)
-        _save(out, plan, runs, created)
-        t0 = time.monotonic()
+        if run_dir.is_symlink() or run_dir.is_file():
+            _clear(run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if not claim(run_dir):
+            log.info("%s: being trained by %s, skipped", head, holder(run_dir))
+            continue
         try:
-            if state == "resume":
-                train(None, resume=run_dir, progress=progress)
-            else:
-                train(run.config, run_dir=run_dir, progress=progress)
-            entry["status"] = "done"
-        except Exception as exc:  # one broken run must not cost the rest of a long sweep
-            entry.update(status="failed", error=f"{type(exc).__name__}: {exc}".splitlines()[0])
-            if isinstance(exc, LatentAtlasError):
-                log.error("%s failed: %s", head, exc)
-            else:
-                log.exception("%s failed", head)
-        except BaseException:
-            entry["status"] = "interrupted"
-            _save(out, plan, runs, created)
-            raise
-        entry.update(seconds=round(time.monotonic() - t0, 3), finished=_now())
-        _save(out, plan, runs, created)
+            mine.add(entry["name"])
+            _run_one(run, entry, run_dir, head, progress, lambda: _save(out, plan, runs, created, mine))
+        finally:
+            release(run_dir)
     outcome = SweepOutcome(out, runs)
     done = sum(r["status"] == "done" for r in runs)
     log.info("sweep %s: %d of %d runs finished, %d failed", out, done, len(runs), len(outcome.failed))
     return outcome
+
+
+def _run_one(run, entry: dict[str, Any], run_dir: Path, head: str, progress, save) -> None:
+    """Train (or resume) one claimed run, recording its status in sweep.json before and after."""
+    state = run_state(run_dir)  # again, now that this worker holds the folder
+    if state == "done":
+        entry["status"] = "done"
+        save()
+        return
+    log.info("%s%s", head, ": resuming from its last checkpoint" if state == "resume" else "")
+    if state == "new":
+        _clear(run_dir)  # a run killed before its first checkpoint: nothing worth keeping
+    entry.update(status="running", started=_now(), error=None)
+    save()
+    t0 = time.monotonic()
+    try:
+        if state == "resume":
+            train(None, resume=run_dir, progress=progress)
+        else:
+            train(run.config, run_dir=run_dir, progress=progress)
+        entry["status"] = "done"
+    except Exception as exc:  # one broken run must not cost the rest of a long sweep
+        entry.update(status="failed", error=f"{type(exc).__name__}: {exc}".splitlines()[0])
+        if isinstance(exc, LatentAtlasError):
+            log.error("%s failed: %s", head, exc)
+        else:
+            log.exception("%s failed", head)
+    except BaseException:
+        entry["status"] = "interrupted"
+        save()
+        raise
+    entry.update(seconds=round(time.monotonic() - t0, 3), finished=_now())
+    save()

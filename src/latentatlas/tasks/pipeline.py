@@ -29,24 +29,26 @@ def train(
 
     Same seed and config give the same metrics on CPU; a resumed run ends where the uninterrupted one would
     (`train.max_minutes` is the budget of the whole run, not of each invocation). `resume_overrides` may raise
-    `train.epochs` or `train.max_minutes` to train a finished run on (see `train.runstate.RESUME_KEYS`).
-    Under `torchrun`, every process trains its share of each batch and rank 0 writes the run.
+    `train.epochs` or `train.max_minutes` to train a finished run on, or lower `train.lr`... to continue a run that
+    diverged (see `train.runstate.RESUME_KEYS` and `RECOVERY_KEYS`). The run folder is locked while it trains: a
+    second process training or resuming it is refused. Under `torchrun`, every process trains its share of each
+    batch and rank 0 writes the run.
     """
     if config is not None:
         check_best_metric(config, metric_names(config))  # before a run folder exists
     device = resolve_device(config.device if config is not None else "auto")
     info, device = init_distributed(device)
     try:
-        state = open_run(config, runs_root, run_dir, resume, info, resume_overrides)
-        config = state.config
-        check_distributed(info, config)
-        if progress is not None:
-            config.train.progress = progress
-        config.train.progress = config.train.progress and info.is_main
-        set_threads(config.train.threads)
-        device = resolve_device(config.device) if not info.enabled else device
-        torch.manual_seed(config.seed)
-        task = build_task(config, device)
-        return fit(task, state, info, device)
+        with open_run(config, runs_root, run_dir, resume, info, resume_overrides) as state:
+            config = state.config
+            check_distributed(info, config)
+            if progress is not None:
+                config.train.progress = progress
+            config.train.progress = config.train.progress and info.is_main
+            set_threads(config.train.threads)
+            device = resolve_device(config.device) if not info.enabled else device
+            torch.manual_seed(config.seed)
+            task = build_task(config, device)
+            return fit(task, state, info, device)
     finally:
         shutdown(info)

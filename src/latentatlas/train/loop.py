@@ -19,11 +19,12 @@ import torch
 from tqdm.auto import tqdm
 
 from latentatlas.config import Config
-from latentatlas.errors import LatentAtlasError
+from latentatlas.errors import LatentAtlasError, os_error_message
 from latentatlas.jsonio import append_jsonl, write_json
 from latentatlas.train.checkpoint import load_checkpoint, load_loss_state, load_model_state, save_checkpoint
 from latentatlas.train.distributed import DistInfo, average_gradients, shard, wrap_model
 from latentatlas.train.gradcache import accumulate_gradients
+from latentatlas.train.guard import Guard, TrainingDiverged
 from latentatlas.train.optim import build_optimizer, set_lr
 from latentatlas.train.runstate import RunState
 from latentatlas.train.seeds import epoch_seed
@@ -32,10 +33,6 @@ from latentatlas.train.task import Task
 __all__ = ["RunResult", "Step", "TrainingDiverged", "check_best_metric", "fit", "optimizer_step"]
 
 log = logging.getLogger("latentatlas")
-
-
-class TrainingDiverged(LatentAtlasError):
-    """The loss became NaN or infinite; the last good checkpoint is kept."""
 
 
 @dataclass
@@ -48,8 +45,8 @@ class RunResult:
 @dataclass
 class Step:
     """What every optimizer step of a run uses: the task, the module to call (DDP-wrapped under torchrun), the
-    optimizer and the parameters of the loss (averaged by hand across processes), the config, the process info
-    and the GradCache objective (None for plain accumulation)."""
+    optimizer and the parameters of the loss (averaged by hand across processes), the config, the process info,
+    the GradCache objective (None for plain accumulation) and the run's divergence guard."""
 
     task: Task
     model: torch.nn.Module
@@ -58,6 +55,7 @@ class Step:
     config: Config
     info: DistInfo
     objective: Any = None
+    guard: Guard | None = None  # None: a bare step outside a run (benchmarks) checks only for NaN / inf
 
 
 def check_best_metric(config: Config, metric_names: tuple[str, ...]) -> None:
@@ -73,14 +71,6 @@ def _is_better(value: float, best: float | None, mode: str) -> bool:
     if best is None or math.isnan(best):
         return not math.isnan(value)
     return value < best if mode == "min" else value > best
-
-
-def _check_finite(loss: float, epoch: int, step: int) -> None:
-    if not math.isfinite(loss):
-        raise TrainingDiverged(
-            f"loss became {loss} at epoch {epoch + 1}, step {step + 1}; the last good checkpoint is kept "
-            "in checkpoints/last.safetensors; lower train.lr or set train.grad_clip"
-        )
 
 
 def _progress(config: Config, epoch: int, step: int, steps_per_epoch: int, deadline: float | None) -> float:
@@ -102,6 +92,11 @@ def _out_of_time(deadline: float | None, info: DistInfo) -> bool:
     return bool(flag.item())
 
 
+def _check_loss(s: Step, loss: float, epoch: int, step: int) -> None:
+    guard = s.guard or Guard(s.config, Path("."))
+    guard.step(loss, epoch, step)
+
+
 def optimizer_step(s: Step, batch: Any, epoch: int, step: int) -> tuple[float, dict[str, float]]:
     """One optimizer step on `batch`: cut it into micro-batches (this process's share), accumulate, step.
 
@@ -114,18 +109,20 @@ def optimizer_step(s: Step, batch: Any, epoch: int, step: int) -> tuple[float, d
     s.optimizer.zero_grad(set_to_none=True)
     if s.objective is not None:
         result = accumulate_gradients(s.model, micros, s.objective)
-        _check_finite(result.loss, epoch, step)
+        _check_loss(s, result.loss, epoch, step)
         stats = {"loss": result.loss, **result.stats}
     else:
         micro_stats = []
         for micro in micros:
             loss, micro_stat = s.task.train_step(s.model, micro, epoch)
-            _check_finite(loss.item(), epoch, step)
+            if not math.isfinite(loss.item()):
+                _check_loss(s, loss.item(), epoch, step)
             # weighting each micro-batch's mean by its share of the batch gives the large batch's mean, also for a
             # last, smaller batch; DDP averages over processes, hence the factor world
             (loss * (len(micro[0]) * info.world / total_rows)).backward()
             micro_stats.append(micro_stat)
         stats = {name: sum(m[name] for m in micro_stats) / len(micro_stats) for name in micro_stats[0]}
+        _check_loss(s, float(stats.get("loss", 0.0)), epoch, step)
     average_gradients(s.loss_params, info)
     if s.config.train.grad_clip:
         torch.nn.utils.clip_grad_norm_([*s.task.model.parameters(), *s.loss_params], s.config.train.grad_clip)
@@ -155,7 +152,12 @@ def _train_one_epoch(s: Step, epoch: int, deadline: float | None, bar) -> tuple[
         bar.set_postfix(loss=f"{loss_value:.4g}", refresh=False)
         if _out_of_time(deadline, s.info):
             break
-    means = {f"train_{k}": v / max(steps, 1) for k, v in totals.items()}
+    if steps == 0:
+        raise LatentAtlasError(
+            f"epoch {epoch + 1} gave no optimizer step: the training data yields no batch; use more training data "
+            "or a smaller train.batch_size"
+        )
+    means = {f"train_{k}": v / steps for k, v in totals.items()}
     means["lr"] = lr  # the last step's learning rate
     return means, _out_of_time(deadline, s.info)
 
@@ -168,6 +170,8 @@ def _restore(task: Task, optimizer: torch.optim.Optimizer, state: RunState) -> N
     load_loss_state(task.loss_module, state.checkpoint, state.run_dir)
     if state.checkpoint.optim_state is not None:
         optimizer.load_state_dict(state.checkpoint.optim_state)
+        for group in optimizer.param_groups:  # a resume may lower it (train.runstate.RECOVERY_KEYS)
+            group["weight_decay"] = state.config.train.weight_decay
     log.info("resuming %s at epoch %d of %d", state.run_dir, state.start_epoch + 1, state.config.train.epochs)
 
 
@@ -188,7 +192,9 @@ def fit(task: Task, state: RunState, info: DistInfo | None = None, device: torch
         log.info("run directory: %s (device %s, %d threads)", state.run_dir, device, torch.get_num_threads())
     objective = task.gradcache_objective() if config.train.accumulation > 1 else None
     model = wrap_model(task.model, info, device or torch.device("cpu"))  # DDP averages gradients across processes
-    _epochs(Step(task, model, optimizer, loss_params, config, info, objective), state)
+    kept_epoch = state.start_epoch - 1 if state.checkpoint is not None else None
+    guard = Guard(config, state.run_dir, state.checkpoint_name, kept_epoch, state.loss_reference)
+    _epochs(Step(task, model, optimizer, loss_params, config, info, objective, guard), state)
     summary = _finish(task, state) if info.is_main else {}
     return RunResult(run_dir=state.run_dir, summary=summary, history=state.history)
 
@@ -221,6 +227,7 @@ def _epochs(s: Step, state: RunState) -> None:
         now = time.monotonic()
         row["epoch_time_s"] = round(now - epoch_t0, 3)
         row["elapsed_s"] = round(elapsed0 + now - t0, 3)
+        s.guard.epoch_end(row, [task.model, task.loss_module])  # nothing of a diverged epoch is written
         improved = _is_better(float(row[config.train.best_metric]), state.best, config.train.best_mode)
         if improved:
             state.best = float(row[config.train.best_metric])
@@ -235,13 +242,24 @@ def _epochs(s: Step, state: RunState) -> None:
 
 
 def _write_epoch(s: Step, state: RunState, row: dict, epoch: int, improved: bool, cfg_dict: dict) -> None:
-    """metrics.jsonl gets the epoch's row; checkpoints/last (and best, when it improved) its weights."""
+    """metrics.jsonl gets the epoch's row; checkpoints/last (and best, when it improved) its weights.
+
+    A failed write (disk full, permissions) stops the run with one line; what was written before stays intact
+    (atomic checkpoints, appended lines cut back), so the run resumes once the cause is fixed.
+    """
     folder, model, loss = state.run_dir / "checkpoints", s.task.model, s.task.loss_module
-    append_jsonl(state.run_dir / "metrics.jsonl", row)
-    extra = {"best": state.best, "best_metric": s.config.train.best_metric}
-    if improved:
-        save_checkpoint(folder / "best.safetensors", model, cfg_dict, epoch, None, extra, loss)
-    save_checkpoint(folder / "last.safetensors", model, cfg_dict, epoch, s.optimizer, extra, loss)
+    extra = {"best": state.best, "best_metric": s.config.train.best_metric, "loss_reference": s.guard.reference}
+    try:
+        append_jsonl(state.run_dir / "metrics.jsonl", row)
+        if improved:
+            save_checkpoint(folder / "best.safetensors", model, cfg_dict, epoch, None, extra, loss)
+        save_checkpoint(folder / "last.safetensors", model, cfg_dict, epoch, s.optimizer, extra, loss, True)
+    except OSError as exc:
+        raise LatentAtlasError(
+            f"{os_error_message(exc)}; the run keeps what it wrote before: once fixed, continue it with "
+            f"latentatlas train --resume {state.run_dir}"
+        ) from None
+    s.guard.saved("last.safetensors", epoch)
 
 
 def _finish(task: Task, state: RunState) -> dict[str, Any]:
@@ -258,6 +276,12 @@ def _finish(task: Task, state: RunState) -> dict[str, Any]:
         "best_" + config.train.best_metric: state.best,
     }
     summary["train_time_s"] = state.history[-1]["elapsed_s"] if state.history else 0.0
-    summary.update(task.finalize(run_dir, state.history))
-    write_json(run_dir / "summary.json", summary)
+    try:
+        summary.update(task.finalize(run_dir, state.history))
+        write_json(run_dir / "summary.json", summary)
+    except OSError as exc:
+        raise LatentAtlasError(
+            f"{os_error_message(exc)}; training is done and its checkpoints are kept: once fixed, "
+            f"latentatlas train --resume {run_dir} writes the figures, report and summary"
+        ) from None
     return summary

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from pathlib import Path
-from typing import Any
 
-from latentatlas.errors import LatentAtlasError
-from latentatlas.jsonio import read_jsonl, write_text_atomic
+from latentatlas.errors import LatentAtlasError, os_error_message
+from latentatlas.train.lock import LOCK_NAME
 
 
 def _safe_name(name: str) -> str:
@@ -17,14 +15,22 @@ def _safe_name(name: str) -> str:
 
 
 def new_run_dir(root: str | Path = "runs", name: str = "run", path: str | Path | None = None) -> Path:
+    """Create and return a fresh run directory (see `_new_run_dir`); an unwritable location is one line."""
+    try:
+        return _new_run_dir(root, name, path)
+    except OSError as exc:
+        raise LatentAtlasError(f"cannot create the run directory: {os_error_message(exc)}") from None
+
+
+def _new_run_dir(root: str | Path, name: str, path: str | Path | None) -> Path:
     """Create and return a fresh run directory.
 
-    With `path`, that directory must not exist (or be empty). Otherwise `root/<timestamp>-<name>`, with a numeric
-    suffix when two runs start in the same second.
+    With `path`, that directory must not exist (or be empty, but for a lock file). Otherwise
+    `root/<timestamp>-<name>`, with a numeric suffix when two runs start in the same second.
     """
     if path is not None:
         path = Path(path)
-        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        if path.exists() and (not path.is_dir() or any(p.name != LOCK_NAME for p in path.iterdir())):
             raise LatentAtlasError(
                 f"run directory {str(path)!r} already exists; choose another --run-dir or continue it with --resume"
             )
@@ -41,10 +47,3 @@ def new_run_dir(root: str | Path = "runs", name: str = "run", path: str | Path |
         except FileExistsError:
             continue
     raise LatentAtlasError(f"could not create a run directory under {str(root)!r}; remove old runs or pick --run-dir")
-
-
-def truncate_metrics(path: str | Path, last_epoch: int) -> list[dict[str, Any]]:
-    """Keep the rows of epochs <= `last_epoch` (those a checkpoint covers) and return them."""
-    rows = [r for r in read_jsonl(path) if r.get("epoch", 0) <= last_epoch]
-    write_text_atomic(path, "".join(json.dumps(r) + "\n" for r in rows))
-    return rows
