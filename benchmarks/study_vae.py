@@ -88,6 +88,27 @@ def table(title: str, groups: dict[str, list[Path]], metrics: list[str]) -> str:
     return markdown_table(*sweep_table(summary))
 
 
+def difference_table(ae: list[Path], vae: list[Path], metrics: list[str]) -> str:
+    """VAE minus AE per metric, with Welch's t statistic over the seeds (how many standard errors apart)."""
+    import numpy as np
+
+    from latentatlas.report.sweep_report import markdown_table
+
+    def values(runs: list[Path], metric: str) -> np.ndarray:
+        got = [json.loads((r / "summary.json").read_text()).get(metric) for r in runs]
+        return np.array([v for v in got if isinstance(v, int | float)], dtype=float)
+
+    rows = []
+    for metric in metrics:
+        a, b = values(ae, metric), values(vae, metric)
+        if len(a) < 2 or len(b) < 2:
+            continue
+        se = np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+        t = (b.mean() - a.mean()) / se if se > 0 else float("nan")
+        rows.append([metric, f"{b.mean() - a.mean():+.4g}", f"{se:.2g}", f"{t:+.1f}"])
+    return markdown_table(["quantity", "VAE - AE", "standard error", "Welch t"], rows) if rows else "_no pairs_"
+
+
 def grid_table(grid: list[dict], metric: str) -> str:
     """One metric as a beta (rows) x latent dim (columns) table of mean ± std over seeds."""
     import numpy as np
@@ -146,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         seed = finished_runs(seed_root)
         groups = {kind.upper(): _select(seed, **{"model.kind": kind}) for kind in ("ae", "vae")}
         sections["seed"] = table("model", groups, SEED_METRICS)
+        sections["seed-diff"] = difference_table(groups["AE"], groups["VAE"], SEED_METRICS)
         sections["seed-time"] = durations(seed_root)
     if (grid_root / "sweep.json").is_file():
         grid = finished_runs(grid_root)
