@@ -62,13 +62,13 @@ def state(run_dir, which="last"):
     return load_checkpoint(run_dir / "checkpoints" / f"{which}.safetensors")
 
 
-@pytest.mark.parametrize("name", ["normalized_softmax", "proxy_anchor", "supcon", "multi_similarity"])
+@pytest.mark.parametrize("name", ["normalized_softmax", "softmax", "proxy_anchor", "supcon", "multi_similarity"])
 def test_each_loss_trains_and_reports_its_term(folder, tmp_path, name):
     result = train(config(folder, f"loss.metric.name={name}"), run_dir=tmp_path / name)
     row = result.history[-1]
     assert np.isfinite(row[f"train_{name}"]) and row["train_loss"] == pytest.approx(row[f"train_{name}"])
     assert 0.0 <= result.summary["test_precision_at_1"] <= 1.0
-    owns = name in ("normalized_softmax", "proxy_anchor")
+    owns = name in ("normalized_softmax", "softmax", "proxy_anchor")
     assert bool(state(tmp_path / name).loss_state) == owns  # class vectors / proxies live in the checkpoint
 
 

@@ -16,9 +16,10 @@ from latentatlas.errors import ConfigError
 from latentatlas.losses.multi_similarity import MultiSimilarityLoss
 from latentatlas.losses.normalized_softmax import NormalizedSoftmaxLoss
 from latentatlas.losses.proxy_anchor import ProxyAnchorLoss
+from latentatlas.losses.softmax import SoftmaxLoss
 from latentatlas.losses.supcon import SupConLoss
 
-MetricLossName = Literal["triplet", "normalized_softmax", "proxy_anchor", "supcon", "multi_similarity"]
+MetricLossName = Literal["triplet", "normalized_softmax", "softmax", "proxy_anchor", "supcon", "multi_similarity"]
 
 
 def _validate_by_building(prefix: str, cls: type, *args: int, **options: Any) -> None:
@@ -39,6 +40,16 @@ class NormalizedSoftmaxConfig:
 
     def validate(self, prefix: str) -> None:
         _validate_by_building(prefix, NormalizedSoftmaxLoss, 1, 1, **dataclasses.asdict(self))
+
+
+@dataclass
+class SoftmaxConfig:
+    """Plain softmax classifier (the metric-learning baseline): `label_smoothing` in [0, 1)."""
+
+    label_smoothing: float = 0.0
+
+    def validate(self, prefix: str) -> None:
+        _validate_by_building(prefix, SoftmaxLoss, 1, 1, **dataclasses.asdict(self))
 
 
 @dataclass
@@ -91,6 +102,7 @@ class MetricLossConfig:
     name: MetricLossName = "triplet"
     scope: Literal["micro", "effective"] = "micro"
     normalized_softmax: NormalizedSoftmaxConfig = field(default_factory=NormalizedSoftmaxConfig)
+    softmax: SoftmaxConfig = field(default_factory=SoftmaxConfig)
     proxy_anchor: ProxyAnchorConfig = field(default_factory=ProxyAnchorConfig)
     supcon: SupConConfig = field(default_factory=SupConConfig)
     multi_similarity: MultiSimilarityConfig = field(default_factory=MultiSimilarityConfig)

@@ -17,12 +17,14 @@ from latentatlas.losses.batch import check_pk_batch
 from latentatlas.losses.multi_similarity import MultiSimilarityLoss
 from latentatlas.losses.normalized_softmax import NormalizedSoftmaxLoss
 from latentatlas.losses.proxy_anchor import ProxyAnchorLoss
+from latentatlas.losses.softmax import SoftmaxLoss
 from latentatlas.losses.supcon import SupConLoss
 from latentatlas.losses.triplet import TripletLoss
 
 METRIC_LOSSES: dict[str, type[nn.Module]] = {
     "triplet": TripletLoss,
     "normalized_softmax": NormalizedSoftmaxLoss,
+    "softmax": SoftmaxLoss,
     "proxy_anchor": ProxyAnchorLoss,
     "supcon": SupConLoss,
     "multi_similarity": MultiSimilarityLoss,

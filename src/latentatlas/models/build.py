@@ -63,11 +63,12 @@ def embedder_from_config(model_cfg: ModelConfig, pretrained: str | None = None) 
         if pretrained is not None:
             raise ConfigError("pretrained: whitened_cnn has no pretrained weights; use kind='vgg11' or drop it")
         model = WhitenedConvNet(m.embedding_dim, m.cnn_widths, m.whiten_patch, m.channels_last, m.flip_average)
+        model.normalize = m.normalize
         return model
     model = build_embedder(
         m.kind, m.embedding_dim, pretrained, m.norm, m.cnn_widths, m.cnn_stem, m.cnn_blocks, m.channels_last
     )
-    model.flip_average = m.flip_average
+    model.flip_average, model.normalize = m.flip_average, m.normalize
     return model
 
 

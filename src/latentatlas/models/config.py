@@ -23,7 +23,8 @@ class ModelConfig:
     stages: `cnn_widths` (one strided stage each), `cnn_stem` (full-resolution stem), `cnn_blocks` (residual blocks
     per stage). `whitened_cnn` (`latentatlas.models.whitened`): a fixed patch-whitening first layer over
     `whiten_patch` x `whiten_patch` patches, then one conv group per `cnn_widths` entry. `flip_average`: embeddings
-    at evaluation average each image with its mirror.
+    at evaluation average each image with its mirror. `normalize=false` keeps the embedders' raw head output
+    (unit-norm rows otherwise), as a plain softmax classifier's penultimate features.
     """
 
     kind: Literal["ae", "vae", "cnn", "whitened_cnn", "vgg11"] = "vae"
@@ -38,6 +39,7 @@ class ModelConfig:
     cnn_blocks: int = 1
     whiten_patch: int = 2
     flip_average: bool = False
+    normalize: bool = True
 
     def validate(self, prefix: str) -> None:
         if self.latent_dim < 1:

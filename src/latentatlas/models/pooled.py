@@ -21,6 +21,7 @@ class PooledEmbedder(nn.Module):
 
     features: nn.Module
     flip_average: bool = False
+    normalize: bool = True  # False: the raw head output (a plain classifier's penultimate features)
 
     def attach_head(self, width: int, embedding_dim: int, channels_last: bool, flip_average: bool = False) -> None:
         self.head = nn.Linear(width, embedding_dim)
@@ -39,5 +40,6 @@ class PooledEmbedder(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.embed(x)
         if self.flip_average and not self.training:
-            out = F.normalize(out, dim=1) + F.normalize(self.embed(x.flip(-1)), dim=1)
-        return F.normalize(out, dim=1)
+            mirror = self.embed(x.flip(-1))
+            out = F.normalize(out, dim=1) + F.normalize(mirror, dim=1) if self.normalize else (out + mirror) / 2
+        return F.normalize(out, dim=1) if self.normalize else out
