@@ -130,17 +130,18 @@ def analyze(
     idx = _check_triplets(triplets, len(x))
     dev = resolve_device(device)
     xt, yt = torch.from_numpy(x), torch.from_numpy(codes)
-    dist = class_distance_matrix(xt, yt, metric=metric, exclude_self=exclude_self, device=dev)
-    # The cosine distance sees directions only, so the picture is drawn from the unit-normalized embeddings.
-    pca = pca_2d(torch.nn.functional.normalize(xt, dim=1) if metric == "cosine" else xt)
-    ellipses = coverage_ellipses(pca.coords, yt, coverage=coverage)
     # Squared euclidean distance ranks neighbours exactly as euclidean does, so retrieval uses the latter.
     # Cut-offs above the N - 1 other points are dropped rather than refused (tiny sets stay analyzable).
+    # Retrieval runs first: a bad query sample is refused before the other passes over the data.
     ks = tuple(k for k in RETRIEVAL_K if k <= len(x) - 1)
     retrieval = retrieval_metrics(
         xt, yt, metric="cosine" if metric == "cosine" else "euclidean", k=ks, knn_k=min(10, len(x) - 1), device=dev,
         queries=queries, seed=seed,
     )  # fmt: skip
+    dist = class_distance_matrix(xt, yt, metric=metric, exclude_self=exclude_self, device=dev)
+    # The cosine distance sees directions only, so the picture is drawn from the unit-normalized embeddings.
+    pca = pca_2d(torch.nn.functional.normalize(xt, dim=1) if metric == "cosine" else xt)
+    ellipses = coverage_ellipses(pca.coords, yt, coverage=coverage)
     spread = spread_metrics(xt, yt, metric=metric)
     pairs = None if idx is None else pair_metrics(xt[idx[:, 0]], xt[idx[:, 1]], xt[idx[:, 2]])
     return Analysis(

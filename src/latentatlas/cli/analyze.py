@@ -19,7 +19,9 @@ metadata.tsv); a training run folder (config.yaml).
 within a class: the order `latentatlas embed` embeds them in), or .npy / .npz (key 'images') pixels (N, H, W[, C])
 or (N, C, H, W). The report then shows the embeddings a k-NN vote gets wrong, with their nearest neighbours.
 outputs in --out: analysis.json, figures/*.png, report.html (self-contained), projector/ with --projector,
-report.pdf with --pdf."""
+report.pdf with --pdf.
+--queries Q: retrieval metrics are estimated from Q queries sampled by class (--seed S), each scored exactly
+against all N embeddings; analysis.json and the report give each with its 95% interval (docs/analyze.md)."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,6 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (must not exist, unless --force)")
     p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     p.add_argument("--device", choices=DEVICES, default="auto")
+    # Sampled retrieval (issue 13): Q stratified queries, each exact against all N, with 95% intervals.
+    p.add_argument("--queries", type=int, metavar="Q", help="estimate retrieval from Q sampled queries")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the --queries sample (default 0)")
     add_pdf_option(p)
     p.set_defaults(func=run)
 
@@ -65,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         data = load_embeddings(source, args.labels, args.label_column, args.class_names)
     if data.labels is None:
         raise LatentAtlasError(f"{source}: no labels found; pass --labels FILE or --label-column NAME")
+    _check_queries(args.queries, len(data.embeddings))
     triplets = None if args.triplets is None else load_triplets(Path(args.triplets))
     images = None
     if args.images is not None:
@@ -82,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
         exclude_self=not args.include_self,
         triplets=triplets,
         device=device,
+        queries=args.queries,
+        seed=args.seed,
     )
     analysis.save(out, force=args.force, projector=args.projector, images=images)
     print(analysis.summary_text())
@@ -92,6 +100,14 @@ def run(args: argparse.Namespace) -> int:
     print(f"report: {out / 'report.html'}")
     write_report_pdf(args, out / "report.html")
     return 0
+
+
+def _check_queries(queries: int | None, n: int) -> None:
+    """--queries must be 1..N: refused before any slow work (the library checks the same)."""
+    if queries is not None and not 1 <= queries <= n:
+        raise LatentAtlasError(
+            f"--queries {queries} is outside 1..{n} (the number of embeddings); pick a count in that range"
+        )
 
 
 def _embed_run(run_dir: Path, args: argparse.Namespace):
