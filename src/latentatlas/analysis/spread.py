@@ -26,6 +26,8 @@ from latentatlas.analysis.inputs import (
 )
 from latentatlas.errors import DataError
 
+SPREAD_SAMPLE = 20_000  # rows of the seeded subsample of the O(N^2) spread metrics (docs/analyze.md)
+
 
 def _unit(x: torch.Tensor) -> torch.Tensor:
     norms = x.norm(dim=1, keepdim=True)
@@ -179,47 +181,75 @@ def silhouette(x: Any, labels: Any, metric: str = "cosine", memory_budget: int =
 
     a_i: mean distance to the other members of i's class; b_i: smallest mean distance to another class.
     Cosine and sqeuclidean mean distances to a class come from class sums in O(N C D); euclidean is blockwise.
+    Rows are taken a block at a time, so memory stays O(block x C + C x D) whatever N (no (N, C) table).
 
     Args:
         x: (N, D) embeddings; labels: (N,) integers with 2 <= C <= N - 1 classes.
         metric: "cosine", "sqeuclidean" or "euclidean".
     """
     check_metric(metric)
-    xt = as_matrix(x)
+    xt = as_matrix(x, dtype=None)  # float32 stays float32: blocks are promoted to float64
     codes, classes, counts = as_labels(labels, xt.shape[0], device=xt.device)
     if not 2 <= len(classes) <= xt.shape[0] - 1:
         raise DataError(f"labels: silhouette needs 2..N-1 classes, got {len(classes)}; check the labels")
     n = torch.as_tensor(counts, dtype=torch.float64, device=xt.device)
-    onehot = torch.zeros(xt.shape[0], len(classes), dtype=torch.float64, device=xt.device)
-    rows = torch.arange(xt.shape[0], device=xt.device)
-    onehot[rows, codes] = 1.0
-    if metric == "cosine":
-        u = _unit(xt)
-        sums = u @ (onehot.T @ u).T  # (N, C) sum of cos to each class; self adds 1
-        sums = onehot.sum(dim=0) - sums  # sum of (1 - cos); self adds 0
-    elif metric == "sqeuclidean":
-        xc = xt - xt.mean(dim=0)
-        sq = (xc * xc).sum(dim=1)
-        sums = sq[:, None] * n - 2.0 * xc @ (onehot.T @ xc).T + (onehot.T @ sq)[None, :]  # self adds 0
-    else:
-        sums = torch.empty(xt.shape[0], len(classes), dtype=torch.float64, device=xt.device)
-        for s, e, d2 in _sq_dist_blocks(xt, memory_budget):
-            sums[s:e] = d2.sqrt_() @ onehot
-    own = n[codes]  # (N,)
-    a = sums[rows, codes] / (own - 1).clamp(min=1)
+    c = len(classes)
+    if metric == "euclidean":
+        blocks = ((s, e, d2.sqrt_()) for s, e, d2 in _sq_dist_blocks(xt.to(torch.float64), memory_budget))
+        total = sum(float(_silhouettes(_class_sums(d, codes, c), codes[s:e], n).sum()) for s, e, d in blocks)
+        return total / xt.shape[0]
+    mean = torch.zeros(xt.shape[1], dtype=torch.float64, device=xt.device)
+    if metric == "sqeuclidean":
+        for s in range(0, len(xt), CHUNK):
+            mean += xt[s : s + CHUNK].to(torch.float64).sum(dim=0)
+        mean /= len(xt)
+    sum_x = torch.zeros(c, xt.shape[1], dtype=torch.float64, device=xt.device)  # per class: sum of rows
+    sum_sq = torch.zeros(c, dtype=torch.float64, device=xt.device)  # per class: sum of squared norms
+    for s in range(0, len(xt), CHUNK):
+        rows = _rows(xt[s : s + CHUNK], metric, mean)
+        sum_x.index_add_(0, codes[s : s + CHUNK], rows)
+        sum_sq.index_add_(0, codes[s : s + CHUNK], (rows * rows).sum(dim=1))
+    total = 0.0
+    step = max(1, min(CHUNK, memory_budget // (8 * 4 * max(c, xt.shape[1]))))
+    for s in range(0, len(xt), step):
+        rows = _rows(xt[s : s + step], metric, mean)
+        if metric == "cosine":
+            sums = n - rows @ sum_x.T  # (B, C) sum of (1 - cos) to each class; self adds 0
+        else:
+            sq = (rows * rows).sum(dim=1, keepdim=True)
+            sums = sq * n - 2.0 * rows @ sum_x.T + sum_sq[None, :]  # self adds 0
+        total += float(_silhouettes(sums, codes[s : s + step], n).sum())
+    return total / xt.shape[0]
+
+
+def _rows(block: torch.Tensor, metric: str, mean: torch.Tensor) -> torch.Tensor:
+    """A block of rows in float64: unit rows for cosine, centred rows for squared euclidean."""
+    rows = block.to(torch.float64)
+    return _unit(rows) if metric == "cosine" else rows - mean
+
+
+def _class_sums(d: torch.Tensor, codes: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """(B, C) sums of the distances d (B, N) to each class's members (codes (N,))."""
+    return torch.zeros(d.shape[0], n_classes, dtype=d.dtype, device=d.device).index_add_(1, codes, d)
+
+
+def _silhouettes(sums: torch.Tensor, own_codes: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+    """s_i of a block of rows from their (B, C) distance sums to each class (self-distance 0 included)."""
+    rows = torch.arange(len(own_codes), device=sums.device)
+    own = n[own_codes]
+    a = sums[rows, own_codes] / (own - 1).clamp(min=1)
     others = sums / n
-    others[rows, codes] = torch.inf
+    others[rows, own_codes] = torch.inf
     b = others.min(dim=1).values
     s_i = (b - a) / torch.maximum(a, b)
-    s_i = torch.where((own > 1) & (torch.maximum(a, b) > 0), s_i, torch.zeros_like(s_i))
-    return float(s_i.mean())
+    return torch.where((own > 1) & (torch.maximum(a, b) > 0), s_i, torch.zeros_like(s_i))
 
 
 def spread_metrics(
     x: Any,
     labels: Any = None,
     metric: str = "cosine",
-    max_points: int = 20_000,
+    max_points: int = SPREAD_SAMPLE,
     seed: int = 0,
     bins: int = 30,
 ) -> dict[str, Any]:
@@ -232,7 +262,8 @@ def spread_metrics(
     Returns:
         dict: mean_norm, effective_rank (all rows), uniformity, koleo, nn_mean, nn_median, nn_hist_counts,
         nn_hist_edges (unit-sphere NN distances), n_subsample, subsampled, and silhouette (NaN unless
-        2 <= C <= N - 1) and silhouette_metric if labels are given.
+        2 <= C <= N - 1), silhouette_metric and silhouette_rows (all N for cosine and sqeuclidean, the subsample
+        for euclidean) if labels are given.
     """
     check_metric(metric)
     xt = as_matrix(x, dtype=None)  # no float64 copy of all rows: only the subsample is promoted
@@ -258,10 +289,11 @@ def spread_metrics(
     }
     if codes is not None:
         # cosine / sqeuclidean silhouettes are O(N C D): exact on all rows; euclidean uses the subsample.
-        rows = pick if metric == "euclidean" else torch.arange(n)
-        n_classes = len(torch.unique(codes[rows]))
+        pts, own = (sub, codes[pick.to(codes.device)]) if metric == "euclidean" else (xt, codes)  # no copy of all
+        n_classes = len(torch.unique(own))
         # Undefined unless 2 <= C <= N - 1 (e.g. a single class): NaN rather than failing the whole bundle.
-        ok = 2 <= n_classes <= len(rows) - 1
-        out["silhouette"] = silhouette(xt[rows.to(xt.device)], codes[rows].cpu().numpy(), metric) if ok else math.nan
+        ok = 2 <= n_classes <= len(own) - 1
+        out["silhouette"] = silhouette(pts, own.cpu().numpy(), metric) if ok else math.nan
+        out["silhouette_rows"] = int(len(own))
         out["silhouette_metric"] = metric
     return out

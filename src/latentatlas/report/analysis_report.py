@@ -164,6 +164,11 @@ def summary_lines(a: Analysis) -> list[str]:
     for title, numbers in (("retrieval", a.retrieval), ("spread", a.spread), ("pairs", a.pairs)):
         if numbers:
             lines.append(f"{title}: " + ", ".join(f"{k} {v}" for k, v in _scalars(numbers)))
+    r = a.retrieval
+    if r.get("estimate"):
+        bounds = ", ".join(f"{k[:-3]} [{_f(v[0])}, {_f(v[1])}]" for k, v in r.items() if k.endswith("_ci"))
+        lines.append(f"retrieval is an estimate from {r['queries']:,} of the {r['n_references']:,} queries "
+                     f"(seed {r['seed']}); {r['confidence']:.0%} intervals: {bounds}")  # fmt: skip
     return lines + reading(a)[2:]
 
 
