@@ -95,7 +95,7 @@ def written_keys(tmp_path_factory):
     triplets = np.array([[0, 1, 10], [11, 12, 20], [21, 22, 30]])
     latentatlas.analyze(x, y, class_names=list("abcd"), triplets=triplets).save(root / "analyze")
     keys.update(dict.fromkeys(flatten(json.loads((root / "analyze" / "analysis.json").read_text())), "analyze"))
-    sampled = latentatlas.analyze(x, y, class_names=list("abcd"), triplets=triplets, queries=20, seed=1)
+    sampled = latentatlas.analyze(x, y, metric="euclidean", triplets=triplets, queries=20, euclidean_sample=20)
     sampled.save(root / "sampled")  # the estimate's keys and intervals
     keys.update(dict.fromkeys(flatten(json.loads((root / "sampled" / "analysis.json").read_text())), "--queries"))
     return keys
@@ -115,6 +115,7 @@ def test_every_key_written_by_a_run_or_analyze_is_registered(written_keys):
         "spread.koleo",
         "retrieval.precision_at_1_ci[1]",
         "retrieval.estimate",
+        "distances.sampled",
     )
     assert set(expected) <= set(written_keys)  # the runs did exercise each kind of key
 

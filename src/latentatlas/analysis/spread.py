@@ -245,6 +245,13 @@ def _silhouettes(sums: torch.Tensor, own_codes: torch.Tensor, n: torch.Tensor) -
     return torch.where((own > 1) & (torch.maximum(a, b) > 0), s_i, torch.zeros_like(s_i))
 
 
+def subsample_rows(n: int, max_points: int, seed: int = 0) -> torch.Tensor:
+    """(min(n, max_points),) sorted int64 rows: all n, or a seeded uniform sample of max_points of them."""
+    if n <= max_points:
+        return torch.arange(n)
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:max_points].sort().values
+
+
 def spread_metrics(
     x: Any,
     labels: Any = None,
@@ -269,9 +276,7 @@ def spread_metrics(
     xt = as_matrix(x, dtype=None)  # no float64 copy of all rows: only the subsample is promoted
     codes = as_labels(labels, xt.shape[0])[0] if labels is not None else None
     n = xt.shape[0]
-    pick = torch.arange(n)
-    if n > max_points:
-        pick = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:max_points].sort().values
+    pick = subsample_rows(n, max_points, seed)
     sub = xt[pick.to(xt.device)]
     nn = nearest_neighbor_distances(sub, normalize=True)
     counts, edges = np.histogram(nn, bins=bins)
