@@ -20,33 +20,17 @@ from latentatlas.analysis.inputs import (
     as_matrix,
     centred_gram,
     check_metric,
-    row_block,
     scatter_matrix,
     symmetric_eigh,
 )
+from latentatlas.analysis.silhouette import silhouette
+from latentatlas.analysis.spread_blocks import sq_dist_blocks, unit_rows
 from latentatlas.errors import DataError
 
+__all__ = ["SPREAD_SAMPLE", "alignment", "effective_rank", "koleo", "koleo_by_batch", "mean_norm",
+           "nearest_neighbor_distances", "silhouette", "spread_metrics", "subsample_rows", "uniformity"]  # fmt: skip
+
 SPREAD_SAMPLE = 20_000  # rows of the seeded subsample of the O(N^2) spread metrics (docs/analyze.md)
-
-
-def _unit(x: torch.Tensor) -> torch.Tensor:
-    norms = x.norm(dim=1, keepdim=True)
-    if bool((norms == 0).any()):
-        raise DataError("embeddings: some rows are all zeros and cannot be L2-normalized; drop those rows")
-    return x / norms
-
-
-def _sq_dist_blocks(x: torch.Tensor, memory_budget: int):
-    """Yield (start, end, (B, N) squared distances of rows start:end to all rows, self-pairs exactly 0)."""
-    xc = x - x.mean(dim=0)  # translation-free, so ||a||^2 + ||b||^2 - 2 <a, b> keeps its digits
-    sq = (xc * xc).sum(dim=1)
-    block = row_block(x.shape[0], memory_budget)
-    for s in range(0, x.shape[0], block):
-        e = min(s + block, x.shape[0])
-        d2 = (sq[s:e, None] + sq[None, :] - 2.0 * (xc[s:e] @ xc.T)).clamp_(min=0.0)
-        rows = torch.arange(e - s, device=d2.device)
-        d2[rows, rows + s] = 0.0
-        yield s, e, d2
 
 
 def alignment(x_a: Any, x_b: Any, alpha: float = 2.0) -> float:
@@ -55,7 +39,7 @@ def alignment(x_a: Any, x_b: Any, alpha: float = 2.0) -> float:
     Args:
         x_a, x_b: (N, D) embeddings, row i of each forming a positive pair.
     """
-    a, b = _unit(as_matrix(x_a, "x_a")), _unit(as_matrix(x_b, "x_b"))
+    a, b = unit_rows(as_matrix(x_a, "x_a")), unit_rows(as_matrix(x_b, "x_b"))
     if a.shape != b.shape:
         raise DataError(f"alignment: shapes {tuple(a.shape)} and {tuple(b.shape)} differ; pass paired rows")
     return float(((a - b).norm(dim=1) ** alpha).mean())
@@ -67,12 +51,12 @@ def uniformity(x: Any, t: float = 2.0, memory_budget: int = DEFAULT_MEMORY_BUDGE
     Args:
         x: (N, D) embeddings, N >= 2. Cost O(N^2 D); subsample large sets (see spread_metrics).
     """
-    u = _unit(as_matrix(x))
+    u = unit_rows(as_matrix(x))
     n = u.shape[0]
     if n < 2:
         raise DataError("embeddings: uniformity needs at least 2 rows")
     total = 0.0
-    for _, _, d2 in _sq_dist_blocks(u, memory_budget):
+    for _, _, d2 in sq_dist_blocks(u, memory_budget):
         total += float(torch.exp(-t * d2).sum())
     # The full N x N sum counts each pair twice and adds N self-terms exp(0) = 1. On the unit sphere
     # d^2 <= 4, so every term is >= exp(-4t): no underflow for usual t and no log-sum-exp needed.
@@ -94,9 +78,9 @@ def nearest_neighbor_distances(
     xt = as_matrix(x)
     if xt.shape[0] < 2:
         raise DataError("embeddings: nearest neighbours need at least 2 rows")
-    xt = _unit(xt) if normalize else xt
+    xt = unit_rows(xt) if normalize else xt
     out = torch.empty(xt.shape[0], dtype=torch.float64, device=xt.device)
-    for s, e, d2 in _sq_dist_blocks(xt, memory_budget):
+    for s, e, d2 in sq_dist_blocks(xt, memory_budget):
         rows = torch.arange(e - s, device=d2.device)
         d2[rows, rows + s] = torch.inf
         out[s:e] = d2.min(dim=1).values.sqrt()
@@ -122,7 +106,7 @@ def koleo_by_batch(x: Any, batch: int, parts: int, n_batches: int = 200, seed: i
         `{"batch", "parts", "n_batches", "whole", "micro", "whole_std", "micro_std"}` (means and sample stds over
         the batches).
     """
-    xt = _unit(as_matrix(x, "embeddings"))
+    xt = unit_rows(as_matrix(x, "embeddings"))
     n = xt.shape[0]
     if parts < 1 or batch < 2 * parts or batch % parts:
         raise DataError(f"koleo_by_batch: batch {batch} must be a multiple of parts {parts} with >= 2 rows per part")
@@ -174,75 +158,6 @@ def mean_norm(x: Any) -> float:
     for s in range(0, len(xt), CHUNK):  # float64 sums, one chunk at a time
         total += float(torch.linalg.vector_norm(xt[s : s + CHUNK].to(torch.float64), dim=1).sum())
     return total / len(xt)
-
-
-def silhouette(x: Any, labels: Any, metric: str = "cosine", memory_budget: int = DEFAULT_MEMORY_BUDGET) -> float:
-    """Exact mean silhouette (Rousseeuw 1987): s_i = (b_i - a_i) / max(a_i, b_i), 0 for single-member classes.
-
-    a_i: mean distance to the other members of i's class; b_i: smallest mean distance to another class.
-    Cosine and sqeuclidean mean distances to a class come from class sums in O(N C D); euclidean is blockwise.
-    Rows are taken a block at a time, so memory stays O(block x C + C x D) whatever N (no (N, C) table).
-
-    Args:
-        x: (N, D) embeddings; labels: (N,) integers with 2 <= C <= N - 1 classes.
-        metric: "cosine", "sqeuclidean" or "euclidean".
-    """
-    check_metric(metric)
-    xt = as_matrix(x, dtype=None)  # float32 stays float32: blocks are promoted to float64
-    codes, classes, counts = as_labels(labels, xt.shape[0], device=xt.device)
-    if not 2 <= len(classes) <= xt.shape[0] - 1:
-        raise DataError(f"labels: silhouette needs 2..N-1 classes, got {len(classes)}; check the labels")
-    n = torch.as_tensor(counts, dtype=torch.float64, device=xt.device)
-    c = len(classes)
-    if metric == "euclidean":
-        blocks = ((s, e, d2.sqrt_()) for s, e, d2 in _sq_dist_blocks(xt.to(torch.float64), memory_budget))
-        total = sum(float(_silhouettes(_class_sums(d, codes, c), codes[s:e], n).sum()) for s, e, d in blocks)
-        return total / xt.shape[0]
-    mean = torch.zeros(xt.shape[1], dtype=torch.float64, device=xt.device)
-    if metric == "sqeuclidean":
-        for s in range(0, len(xt), CHUNK):
-            mean += xt[s : s + CHUNK].to(torch.float64).sum(dim=0)
-        mean /= len(xt)
-    sum_x = torch.zeros(c, xt.shape[1], dtype=torch.float64, device=xt.device)  # per class: sum of rows
-    sum_sq = torch.zeros(c, dtype=torch.float64, device=xt.device)  # per class: sum of squared norms
-    for s in range(0, len(xt), CHUNK):
-        rows = _rows(xt[s : s + CHUNK], metric, mean)
-        sum_x.index_add_(0, codes[s : s + CHUNK], rows)
-        sum_sq.index_add_(0, codes[s : s + CHUNK], (rows * rows).sum(dim=1))
-    total = 0.0
-    step = max(1, min(CHUNK, memory_budget // (8 * 4 * max(c, xt.shape[1]))))
-    for s in range(0, len(xt), step):
-        rows = _rows(xt[s : s + step], metric, mean)
-        if metric == "cosine":
-            sums = n - rows @ sum_x.T  # (B, C) sum of (1 - cos) to each class; self adds 0
-        else:
-            sq = (rows * rows).sum(dim=1, keepdim=True)
-            sums = sq * n - 2.0 * rows @ sum_x.T + sum_sq[None, :]  # self adds 0
-        total += float(_silhouettes(sums, codes[s : s + step], n).sum())
-    return total / xt.shape[0]
-
-
-def _rows(block: torch.Tensor, metric: str, mean: torch.Tensor) -> torch.Tensor:
-    """A block of rows in float64: unit rows for cosine, centred rows for squared euclidean."""
-    rows = block.to(torch.float64)
-    return _unit(rows) if metric == "cosine" else rows - mean
-
-
-def _class_sums(d: torch.Tensor, codes: torch.Tensor, n_classes: int) -> torch.Tensor:
-    """(B, C) sums of the distances d (B, N) to each class's members (codes (N,))."""
-    return torch.zeros(d.shape[0], n_classes, dtype=d.dtype, device=d.device).index_add_(1, codes, d)
-
-
-def _silhouettes(sums: torch.Tensor, own_codes: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
-    """s_i of a block of rows from their (B, C) distance sums to each class (self-distance 0 included)."""
-    rows = torch.arange(len(own_codes), device=sums.device)
-    own = n[own_codes]
-    a = sums[rows, own_codes] / (own - 1).clamp(min=1)
-    others = sums / n
-    others[rows, own_codes] = torch.inf
-    b = others.min(dim=1).values
-    s_i = (b - a) / torch.maximum(a, b)
-    return torch.where((own > 1) & (torch.maximum(a, b) > 0), s_i, torch.zeros_like(s_i))
 
 
 def subsample_rows(n: int, max_points: int, seed: int = 0) -> torch.Tensor:
