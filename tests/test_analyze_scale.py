@@ -11,7 +11,9 @@ from scipy.spatial.distance import cdist
 
 from latentatlas.analysis.analyze import analyze
 from latentatlas.analysis.distances import class_sample
-from latentatlas.analysis.spread import koleo, subsample_rows, uniformity
+from latentatlas.analysis.spread import koleo, nearest_neighbor_distances, sphere_stats, subsample_rows, uniformity
+from latentatlas.report.analysis_report import figure_captions, make_figures
+from latentatlas.report.figures import FIGURE_MAX, LEGEND_MAX, SCATTER_MAX
 
 
 def data(rng, n=400, sizes=(150, 120, 80, 40, 7, 3), d=6):
@@ -69,3 +71,29 @@ def test_cosine_class_matrix_and_silhouette_stay_exact_on_every_row(rng):
         block = cos[np.ix_(y == i, y == i)]
         assert a.distances.matrix[i, i] == pytest.approx(block[~np.eye(len(block), dtype=bool)].mean(), rel=1e-9)
     assert torch.equal(subsample_rows(10, 20), torch.arange(10))
+
+
+def test_sphere_stats_equal_the_two_separate_passes(rng):
+    x = rng.normal(size=(150, 5))
+    u, nn = sphere_stats(x, memory_budget=9_000)
+    assert u == uniformity(x, memory_budget=9_000)
+    np.testing.assert_array_equal(nn, nearest_neighbor_distances(x, memory_budget=9_000))
+
+
+def test_large_sets_say_what_the_figures_draw_and_many_classes_stay_readable(rng):
+    n, c = SCATTER_MAX + 1000, 70
+    y = np.arange(n) % c
+    x = (rng.normal(size=(c, 4))[y] + rng.normal(size=(n, 4))).astype(np.float32)
+    a = analyze(x, y, metric="euclidean", queries=300, euclidean_sample=2_000, spread_sample=400)
+    caps = figure_captions(a)
+    assert f"Drawn: a seeded random {SCATTER_MAX:,} of the {n:,} points" in caps["pca_ellipses"]
+    assert "subsample of 400 of the 6,000 embeddings" in caps["nn_distances"]
+    assert f"sample of {a.distances.n_points:,} of the 6,000 embeddings" in caps["class_distances"]
+    figs = make_figures(a)
+    legend = figs["pca_ellipses"][0].axes[0].get_legend()
+    assert len(legend.get_texts()) == LEGEND_MAX and legend.get_title().get_text() == "first 20 of 70 classes"
+    heat = figs["class_distances"][0]
+    assert len(heat.axes[0].get_xticklabels()) == 60 and max(heat.get_size_inches()) <= FIGURE_MAX
+    small = analyze(x[:600], y[:600] % 5)
+    small_caps = figure_captions(small)
+    assert "Drawn" not in small_caps["pca_ellipses"] and "sample" not in small_caps["nn_distances"]

@@ -101,7 +101,9 @@ def class_rows(a: Analysis) -> list[list[object]]:
 
 def numbers(a: Analysis) -> dict[str, Any]:
     """analysis.json's scalars as flat keys (`retrieval.precision_at_1`), without lists and per-class entries."""
-    flat = flatten({k: v for k, v in a.to_dict().items() if k not in ("class_names", "counts")})
+    tree = {k: v for k, v in a.to_dict().items() if k not in ("class_names", "counts")}
+    tree["distances"] = {k: v for k, v in tree["distances"].items() if k != "matrix"}  # C^2 entries, all skipped
+    flat = flatten(tree)
     skip = ("distances.classes", "distances.counts", "distances.matrix", "ellipses.ellipses", "ellipses.skipped",
             "spread.nn_hist", "distances.metric", "distances.exclude_self", "ellipses.coverage")  # fmt: skip
     keep = {k: v for k, v in flat.items() if not k.startswith(skip) and (is_number(v) or isinstance(v, str))}
