@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     if args.factors is not None and args.scores is not False:
         from latentatlas.latentmaps.disentanglement import load_factors
 
-        factors = load_factors(args.factors, len(data.embeddings), None if run_scores is not None else source)
+        factors = load_factors(args.factors, len(data.embeddings), source)
     triplets = None if args.triplets is None else load_triplets(Path(args.triplets))
     images = None
     if args.images is not None:
@@ -136,10 +136,15 @@ def _embed_run(run_dir: Path, args: argparse.Namespace):
     shapes = config.model.kind in AUTOENCODERS
     if shapes and args.factors is not None:
         raise LatentAtlasError(f"{run_dir}: a shapes run brings its generator's factors; drop --factors")
-    if not shapes and args.scores and args.factors is None:
+    if not shapes and args.factors is not None:  # checked now: the length is known only after embedding
+        raise LatentAtlasError(
+            f"{run_dir}: give factors with the run's test embeddings instead: latentatlas analyze "
+            f"{run_dir / 'embeddings' / 'test.npz'} --factors {args.factors}"
+        )
+    if not shapes and args.scores:
         raise LatentAtlasError(
             f"{run_dir}: a {config.model.kind} run on images has no known factors for disentanglement scores; "
-            "pass --factors FILE (one row per test image) or drop --scores"
+            f"analyze {run_dir / 'embeddings' / 'test.npz'} --factors FILE (one row per test image) or drop --scores"
         )
     data = embed_run(run_dir)
     if not shapes or args.scores is False:
