@@ -67,15 +67,23 @@ def test_factors_from_a_csv_header_the_npz_itself_and_named_columns_agree(tmp_pa
     words = np.array(["cyl", "box", "ball"])[factors[:, 0]]  # a text factor becomes classes
     rows = "\n".join(f"{w},{s}" for w, s in zip(words, factors[:, 1]))
     (tmp_path / "f.csv").write_text("shape,size\n" + rows + "\n")
+    # the same factors as columns of a CSV of embeddings: they are set aside, not embedding dimensions
+    table = np.column_stack([codes, factors[:, 0], factors[:, 0], factors[:, 1]])
+    lines = [",".join(f"{v:.9g}" for v in row) for row in table]
+    (tmp_path / "e.csv").write_text("z1,z2,label,shape,size\n" + "\n".join(lines) + "\n")
+    runs = [("e.npz", str(tmp_path / "f.csv")), ("e.npz", str(tmp_path / "e.npz")), ("e.npz", "shape,size"),
+            ("e.csv", "shape,size")]  # fmt: skip
     results = []
-    for i, spec in enumerate([str(tmp_path / "f.csv"), str(tmp_path / "e.npz"), "shape,size"]):
+    for i, (emb, spec) in enumerate(runs):
         out = tmp_path / f"o{i}"
-        assert main(["analyze", str(tmp_path / "e.npz"), "--factors", spec, "--out", str(out)]) == 0
+        extra = ["--label-column", "label"] if emb.endswith(".csv") else []
+        assert main(["analyze", str(tmp_path / emb), *extra, "--factors", spec, "--out", str(out)]) == 0
         results.append(json.loads((out / "analysis.json").read_text())["disentanglement"])
+    assert json.loads((tmp_path / "o3" / "analysis.json").read_text())["dim"] == 2
     for r in results:
         assert r["disentanglement_factors"] == ["shape", "size"]
-        assert r["mig"] == pytest.approx(results[0]["mig"], abs=1e-12)
-        assert r["sap"] == pytest.approx(results[0]["sap"], abs=1e-12)
+        assert r["mig"] == pytest.approx(results[0]["mig"], abs=1e-9)
+        assert r["sap"] == pytest.approx(results[0]["sap"], abs=1e-9)
 
 
 def test_python_api_takes_factors_and_wrong_length_is_refused(tmp_path, rng):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from tests.bad_inputs.cases_analyze import GOOD, LAB_TXT, OUT, A, _rows
-from tests.bad_inputs.harness import EMB, LABELS, case, csv, npy, npz
+from tests.bad_inputs.harness import EMB, LABELS, case, csv, good_csv, npy, npz
 
 F = np.stack([LABELS, np.arange(12) % 4], axis=1)  # two factors of the 12 embeddings
 BIG = np.random.default_rng(1).normal(size=(40, 3)).astype(np.float32)  # enough rows for 20-bin histograms
@@ -150,5 +150,19 @@ CASES = [
         "f.npz",
         "1 factor_names for 2 factor columns",
         files={**BIG_FILES, "f.npz": npz(factors=BIG_F, factor_names=np.array(["a"]))},
+    ),
+    case(
+        "factors-csv-embeddings-unknown-column",
+        f"{A} e.csv --label-column label --factors size {OUT}",
+        "size",
+        "e.csv has no column 'size'",
+        files={"e.csv": good_csv()},
+    ),
+    case(
+        "factors-csv-embeddings-only-factor-columns",
+        f"{A} e.csv --label-column label --factors a,b,c,d {OUT}",
+        "e.csv",
+        "no numeric column besides the labels and the factor columns",
+        files={"e.csv": good_csv()},
     ),
 ]

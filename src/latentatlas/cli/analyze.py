@@ -20,7 +20,8 @@ within a class: the order `latentatlas embed` embeds them in), or .npy / .npz (k
 or (N, C, H, W). The report then shows the embeddings a k-NN vote gets wrong, with their nearest neighbours.
 --factors: known factors of the embeddings, one row per embedding: .npy (N, K); .npz with 'factors' (N, K) and
 optional 'factor_names' (the embeddings .npz itself may hold them); .csv / .tsv with a header naming the factors;
-or comma-separated names of 1-D columns of the embeddings file (.npz / .safetensors / projector metadata.tsv).
+or comma-separated names of columns of the embeddings file (.csv / .tsv header columns, which are then not
+embedding dimensions; 1-D arrays of .npz / .safetensors; projector metadata.tsv).
 MIG, DCI and SAP against them go into analysis.json ('disentanglement'), the report and
 figures/factor_latent_information.png. A shapes (AE/VAE) run folder brings its generator's factors: its scores
 (FactorVAE and BetaVAE too) are recomputed on fresh figures unless --no-scores (docs/disentanglement.md).
@@ -75,7 +76,10 @@ def run(args: argparse.Namespace) -> int:
 
         if args.scores and args.factors is None:
             raise LatentAtlasError(f"{source}: --scores needs the embeddings' known factors; pass --factors FILE")
-        data = load_embeddings(source, args.labels, args.label_column, args.class_names)
+        from latentatlas.latentmaps.disentanglement.factor_files import column_names
+
+        named = column_names(args.factors) if args.factors is not None else []  # CSV columns that are factors
+        data = load_embeddings(source, args.labels, args.label_column, args.class_names, exclude_columns=named)
     if data.labels is None:
         raise LatentAtlasError(f"{source}: no labels found; pass --labels FILE or --label-column NAME")
     factors = None

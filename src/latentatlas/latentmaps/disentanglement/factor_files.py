@@ -6,8 +6,9 @@ Where they come from:
   can carry them beside `embeddings` and `labels`;
 - `.csv` / `.tsv`: a header row naming the factors, then one row per embedding; a text column (e.g. a family
   name) becomes a discrete factor (its distinct values in sorted order);
-- column names `a,b,c` (not a file): 1-D columns stored in the embeddings file (`.npz` arrays, `.safetensors`
-  tensors, a projector folder's `metadata.tsv`; see `analysis.metadata.source_metadata`).
+- column names `a,b,c` (not a file): columns stored in the embeddings file (header columns of a `.csv` / `.tsv`,
+  which are then not embedding dimensions; 1-D `.npz` arrays, `.safetensors` tensors, a projector folder's
+  `metadata.tsv`: see `analysis.metadata.source_metadata`).
 
 Every problem is one `DataError` line naming the file: rows other than N, a constant factor, NaN, no header.
 """
@@ -24,7 +25,7 @@ from latentatlas.errors import DataError
 from latentatlas.latentmaps.disentanglement.factors import as_factor_table
 from latentatlas.textio import read_text
 
-__all__ = ["load_factors"]
+__all__ = ["column_names", "load_factors"]
 
 SUFFIXES = (".npy", ".npz", ".csv", ".tsv")
 
@@ -71,16 +72,27 @@ def _read_table(path: Path) -> dict[str, np.ndarray]:
     return {k: v if v.dtype.kind == "f" else np.unique(v, return_inverse=True)[1].ravel() for k, v in columns.items()}
 
 
+def column_names(spec: str | Path) -> list[str]:
+    """The factor columns `--factors` names (`shape,size`), or [] when it names a file (or a missing one)."""
+    path = Path(spec)
+    if path.is_file() or path.is_dir() or path.suffix.lower() in SUFFIXES:
+        return []
+    return [s.strip() for s in str(spec).split(",") if s.strip()]
+
+
 def _named_columns(spec: str, embeddings_path: Path | None, n: int) -> dict[str, np.ndarray]:
-    names = [s.strip() for s in spec.split(",") if s.strip()]
+    names = column_names(spec)
     if embeddings_path is None or not names:
         raise DataError(f"{spec}: no such factors file; pass a .npy, .npz, .csv or .tsv file of factors")
-    columns = source_metadata(embeddings_path, n)
+    if embeddings_path.suffix.lower() in (".csv", ".tsv") and embeddings_path.is_file():
+        columns = _read_table(embeddings_path)  # the embeddings' own table (its factor columns were set aside)
+    else:
+        columns = source_metadata(embeddings_path, n)
     missing = [c for c in names if c not in columns]
     if missing:
         found = ", ".join(columns) or "none"
         raise DataError(f"{spec}: no such factors file, and {embeddings_path} has no column {missing[0]!r} "
-                        f"(its 1-D columns: {found}); pass a factors file or one of those columns")  # fmt: skip
+                        f"(its columns: {found}); pass a factors file or one of those columns")  # fmt: skip
     return {c: columns[c] if columns[c].dtype.kind == "f" else np.unique(columns[c], return_inverse=True)[1].ravel()
             for c in names}  # fmt: skip
 
