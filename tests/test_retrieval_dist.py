@@ -70,11 +70,7 @@ def test_two_gloo_processes_equal_one_process(tmp_path):
         got = json.loads((tmp_path / f"{rank}.json").read_text())
         for mine, ref in zip(got["results"], single):
             assert mine.keys() == ref.keys()
-            for key, value in ref.items():
-                if isinstance(value, float):
-                    assert mine[key] == pytest.approx(value, abs=1e-12), key
-                else:
-                    assert mine[key] == (list(value) if isinstance(value, tuple) else value), key
+            assert mine == json.loads(json.dumps(ref))  # the same bits: the same blocks, summed in one order
         assert "2 processes for 1 scored queries" in got["refused"] and "--nproc_per_node" in got["refused"]
 
 
