@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from latentatlas.cli.main import main
-from latentatlas.sweep import ExecutorOptions, plan_sweep, submit_sweep
+from latentatlas.sweep import ExecutorOptions, plan_sweep, run_sweep, submit_sweep
 from latentatlas.sweep.executor import pending_points
 from tests.test_sweep import TINY
 
@@ -63,3 +63,36 @@ def test_points_held_by_a_live_worker_or_finished_are_not_submitted(tmp_path):
     finally:
         worker.communicate("", timeout=30)
     assert pending_points(plan, out) == [plan[1].name, plan[2].name]  # the worker ended: its point is free again
+
+
+def test_slurm_points_are_one_job_array_with_the_options(tmp_path, monkeypatch, capsys):
+    """A stand-in `sbatch` (and `srun`) on PATH: the submission script submitit writes carries the options."""
+    import submitit
+
+    from latentatlas.sweep.executor import PointJob
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("sbatch", "srun"):
+        (bin_dir / tool).write_text(f'#!/bin/sh\necho "$@" >> {bin_dir}/calls\necho "Submitted batch job 4242"\n')
+        (bin_dir / tool).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    out = tmp_path / "sw"
+    argv = ["sweep", "configs/shapes-ae.yaml", "--grid", "train.lr=0.002,0.001,0.003", "--out", str(out), *TINY,
+            "--executor", "slurm", "--partition", "gpu", "--time", "90", "--cpus-per-task", "8",
+            "--gpus-per-node", "1", "--max-parallel", "2"]  # fmt: skip
+    run_sweep(plan_sweep("configs/shapes-ae.yaml", {"train.lr": [0.002, 0.001, 0.003]}, overrides=TINY), out, only=())
+    (out / "runs" / "train.lr=0.001,seed=0").mkdir(parents=True)
+    (out / "runs" / "train.lr=0.001,seed=0" / "summary.json").write_text("{}")  # finished before: not submitted
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "2 of 3 runs submitted (slurm jobs" in printed and "job 4242_1: train.lr=0.003,seed=0" in printed
+    script = next(out.glob("submitit/4242/*_submission.sh")).read_text()
+    for line in ("--array=0-1%2", "--partition=gpu", "--time=90", "--cpus-per-task=8", "--gpus-per-node=1"):
+        assert f"#SBATCH {line}\n" in script
+    job = submitit.core.utils.DelayedSubmission.load(next(out.glob("submitit/4242_1/*_submitted.pkl")))
+    assert isinstance(job.function, PointJob) and job.function.name == "train.lr=0.003,seed=0"
+    again = job.function.checkpoint()  # what submitit requeues at the time limit: the same point
+    assert again.function.name == job.function.name and again.function.out_dir == str(out)
+    record = json.loads((out / "sweep.json").read_text())
+    assert [r["status"] for r in record["runs"]] == ["pending", "done", "pending"]

@@ -22,7 +22,7 @@ from latentatlas.sweep.record import read_sweep_record, run_state
 from latentatlas.sweep.run import SweepOutcome, record_status, run_sweep
 from latentatlas.train.lock import claim, release
 
-__all__ = ["EXECUTORS", "ExecutorOptions", "Submission", "check_executor", "pending_points", "submit_sweep"]
+__all__ = ["EXECUTORS", "ExecutorOptions", "PointJob", "Submission", "check_executor", "pending_points", "submit_sweep"]
 
 log = logging.getLogger("latentatlas")
 EXECUTORS = ("local", "slurm")
@@ -89,9 +89,10 @@ def check_executor(options: ExecutorOptions) -> Any:
         raise LatentAtlasError(
             f"--executor {options.kind} needs submitit, which is not installed; pip install 'latentatlas[cluster]'"
         ) from None
-    if options.kind == "slurm" and shutil.which("sbatch") is None:
+    missing = [tool for tool in ("sbatch", "srun") if shutil.which(tool) is None] if options.kind == "slurm" else []
+    if missing:  # submitit submits with sbatch and needs srun to start the job's task
         raise LatentAtlasError(
-            "--executor slurm: no Slurm found (no sbatch on PATH); submit from a Slurm login node, "
+            f"--executor slurm: no Slurm found (no {' or '.join(missing)} on PATH); submit from a Slurm login node, "
             "or use --executor local"
         )
     return submitit
@@ -114,9 +115,26 @@ def pending_points(plan: SweepPlan, out_dir: str | Path) -> list[str]:
 
 
 def run_point(plan: SweepPlan, out_dir: str, name: str) -> dict[str, Any]:
-    """What one job runs: grid point `name` of the sweep in `out_dir`; returns its sweep.json entry."""
+    """Run grid point `name` of the sweep in `out_dir` here; returns its sweep.json entry."""
     outcome = run_sweep(plan, out_dir, progress=False, only={name})
     return next(r for r in outcome.runs if r["name"] == name)
+
+
+class PointJob:
+    """What one job runs: `run_point(plan, out_dir, name)`. Checkpointable in submitit's sense: at the time limit
+    or on preemption submitit calls `checkpoint` and requeues the job (up to 3 times), which then resumes the run
+    from its last epoch checkpoint."""
+
+    def __init__(self, plan: SweepPlan, out_dir: str, name: str):
+        self.plan, self.out_dir, self.name = plan, out_dir, name
+
+    def __call__(self) -> dict[str, Any]:
+        return run_point(self.plan, self.out_dir, self.name)
+
+    def checkpoint(self, *args: Any, **kwargs: Any) -> Any:
+        import submitit
+
+        return submitit.helpers.DelayedSubmission(PointJob(self.plan, self.out_dir, self.name))
 
 
 def _executor(submitit: Any, out: Path, options: ExecutorOptions) -> Any:
@@ -158,7 +176,7 @@ def submit_sweep(plan: SweepPlan, out_dir: str | Path, options: ExecutorOptions)
     executor = _executor(submitit, out, options)
     if options.kind == "slurm":
         with executor.batch():
-            jobs = {name: executor.submit(run_point, plan, str(out), name) for name in names}
+            jobs = {name: executor.submit(PointJob(plan, str(out), name)) for name in names}
         sub.job_ids = {name: job.job_id for name, job in jobs.items()}
         if not options.wait:
             return sub
@@ -176,7 +194,7 @@ def _run_local(executor: Any, plan: SweepPlan, out: Path, names: list[str], para
     while queue or active:
         while queue and len(active) < parallel:
             name = queue.pop(0)
-            active[name] = executor.submit(run_point, plan, str(out), name)
+            active[name] = executor.submit(PointJob(plan, str(out), name))
             sub.job_ids[name] = active[name].job_id
             log.info("%s: job %s", name, active[name].job_id)
         finished = [name for name, job in active.items() if job.done()]
