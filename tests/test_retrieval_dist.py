@@ -79,6 +79,7 @@ def test_shard_alone_is_the_plain_computation(rng):
     assert retrieval_metrics(x, labels, shard=True, block_size=4) == retrieval_metrics(x, labels, block_size=4)
 
 
+@pytest.mark.slow
 def test_analyze_under_torchrun_writes_once_with_one_process_values(tmp_path):
     x, labels = _data(1)
     np.savez(tmp_path / "emb.npz", embeddings=x, labels=labels[:-1].tolist() + [3])  # no lone class for analyze

@@ -33,7 +33,7 @@ def test_local_jobs_train_every_point_and_a_rerun_submits_only_the_missing(tmp_p
     for name in names:
         summary = json.loads((out / "runs" / name / "summary.json").read_text())
         assert summary["epochs_trained"] == 1
-    assert not list(out.glob("runs/*/.lock")) and list((out / "submitit").iterdir())
+    assert not list(out.glob("runs/*/.lock")) and len(list((out / "submitit").iterdir())) == 2  # a folder per job
     plan = plan_sweep("configs/shapes-ae.yaml", {"train.lr": [0.002, 0.001]}, overrides=TINY)
     again = submit_sweep(plan, out, ExecutorOptions("local", time_min=10))
     assert again.submitted == [] and [r["status"] for r in again.outcome.runs] == ["done", "done"]

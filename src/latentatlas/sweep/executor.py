@@ -9,6 +9,7 @@ neither finished nor held by a live worker: the missing and the failed ones. sub
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import time
@@ -154,6 +155,11 @@ def _executor(submitit: Any, out: Path, options: ExecutorOptions) -> Any:
     return executor
 
 
+def _tidy(out: Path) -> None:
+    with contextlib.suppress(OSError):  # submitit makes the folder pattern itself a folder too (empty, unused)
+        (out / SUBMITIT_DIR / "%j").rmdir()
+
+
 def submit_sweep(plan: SweepPlan, out_dir: str | Path, options: ExecutorOptions) -> Submission:
     """Submit each unfinished grid point of `plan` as one submitit job writing into `out_dir`.
 
@@ -178,12 +184,14 @@ def submit_sweep(plan: SweepPlan, out_dir: str | Path, options: ExecutorOptions)
         with executor.batch():
             jobs = {name: executor.submit(PointJob(plan, str(out), name)) for name in names}
         sub.job_ids = {name: job.job_id for name, job in jobs.items()}
+        _tidy(out)
         if not options.wait:
             return sub
         for name, job in jobs.items():
             _settle(out, name, job)
     else:
         _run_local(executor, plan, out, names, options.max_parallel or 1, sub)
+        _tidy(out)
     sub.outcome = SweepOutcome(out, read_sweep_record(out).get("runs", []))
     return sub
 

@@ -162,7 +162,8 @@ def run_sweep(
             release(run_dir)
     outcome = SweepOutcome(out, runs)
     done = sum(r["status"] == "done" for r in runs)
-    log.info("sweep %s: %d of %d runs finished, %d failed", out, done, len(runs), len(outcome.failed))
+    if only is None or only:  # not for the record-only call of a job submitter
+        log.info("sweep %s: %d of %d runs finished, %d failed", out, done, len(runs), len(outcome.failed))
     return outcome
 
 
