@@ -96,3 +96,23 @@ def test_slurm_points_are_one_job_array_with_the_options(tmp_path, monkeypatch, 
     assert again.function.name == job.function.name and again.function.out_dir == str(out)
     record = json.loads((out / "sweep.json").read_text())
     assert [r["status"] for r in record["runs"]] == ["pending", "done", "pending"]
+
+
+def test_a_job_that_died_is_recorded_failed_and_submitted_again(tmp_path):
+    from latentatlas.sweep.executor import _settle
+
+    class DeadJob:
+        job_id = "77"
+        paths = None
+
+        def result(self):
+            raise RuntimeError("Job 77 (task: 0) failed\nslurmstepd: error: *** JOB 77 CANCELLED DUE TO TIME LIMIT ***")
+
+    plan = plan_sweep("configs/shapes-ae.yaml", {"train.lr": [0.002, 0.001]}, overrides=TINY)
+    out = tmp_path / "sw"
+    run_sweep(plan, out, only=())
+    _settle(out, plan[1].name, DeadJob())
+    runs = json.loads((out / "sweep.json").read_text())["runs"]
+    assert [r["status"] for r in runs] == ["pending", "failed"]
+    assert runs[1]["error"] == "job 77: RuntimeError: slurmstepd: error: *** JOB 77 CANCELLED DUE TO TIME LIMIT ***"
+    assert pending_points(plan, out) == [plan[0].name, plan[1].name]
