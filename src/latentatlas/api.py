@@ -12,6 +12,8 @@ from typing import Any
 
 from latentatlas.analysis.analyze import Analysis as GeometryAnalysis
 from latentatlas.analysis.analyze import analyze as analyze_geometry
+from latentatlas.device import resolve_device
+from latentatlas.dist import join_from_env, launched, rank
 from latentatlas.errors import LatentAtlasError
 from latentatlas.explorer.build import explorer_data, from_analysis
 from latentatlas.explorer.data import ExplorerData
@@ -34,8 +36,10 @@ class Analysis(GeometryAnalysis):
 
         `images`: (N, H, W), (N, H, W, C) or (N, C, H, W) pixels, row i = embedding i: the report then shows the
         embeddings a k-NN vote gets wrong with their neighbours. Refuses a non-empty folder unless `force`; `path`
-        never holds a half-written result.
+        never holds a half-written result. Under torchrun only rank 0 writes (the others return `path`).
         """
+        if rank() != 0:
+            return Path(path)
         return save_analysis(self, path, force=force, projector=projector, images=images)
 
     def summary_text(self) -> str:
@@ -46,8 +50,23 @@ class Analysis(GeometryAnalysis):
         return notebook_html(self)
 
 
-def analyze(embeddings: Any, labels: Any, class_names: list[str] | None = None, **kwargs: Any) -> Analysis:
-    """Measure the geometry of labelled embeddings; arguments as `latentatlas.analysis.analyze`."""
+def analyze(
+    embeddings: Any,
+    labels: Any,
+    class_names: list[str] | None = None,
+    distributed: bool | None = None,
+    **kwargs: Any,
+) -> Analysis:
+    """Measure the geometry of labelled embeddings; arguments as `latentatlas.analysis.analyze`.
+
+    `distributed`: share the retrieval queries between the processes torchrun started (None, the default: when
+    launched by torchrun). Every process then calls `analyze` alike (it joins the process group: gloo on CPU,
+    NCCL on GPUs, one GPU per process) and gets the same result; `save` writes on rank 0 only. Pass False to
+    analyze in one process of a torchrun job (e.g. rank 0 alone).
+    """
+    if launched() if distributed is None else distributed:
+        kwargs["device"] = join_from_env(resolve_device(kwargs.get("device")))
+        kwargs["shard"] = True
     result = analyze_geometry(embeddings, labels, class_names=class_names, **kwargs)
     return Analysis(**{f.name: getattr(result, f.name) for f in dataclasses.fields(result)})
 

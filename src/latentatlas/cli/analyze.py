@@ -51,6 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from latentatlas.api import analyze
     from latentatlas.device import resolve_device
+    from latentatlas.dist import rank
     from latentatlas.outdir import check_out_dir
 
     out = check_out_dir(args.out, args.force)  # fail before any slow work
@@ -83,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
         triplets=triplets,
         device=device,
     )
+    if rank() != 0:  # torchrun: the other processes scored their share of the queries; rank 0 writes
+        return 0
     analysis.save(out, force=args.force, projector=args.projector, images=images)
     print(analysis.summary_text())
     if args.explore:  # beside the report, linked both ways
