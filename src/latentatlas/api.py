@@ -12,6 +12,8 @@ from typing import Any
 
 from latentatlas.analysis.analyze import Analysis as GeometryAnalysis
 from latentatlas.analysis.analyze import analyze as analyze_geometry
+from latentatlas.device import resolve_device
+from latentatlas.dist import join_from_env, launched, rank
 from latentatlas.errors import LatentAtlasError
 from latentatlas.explorer.build import explorer_data, from_analysis
 from latentatlas.explorer.data import ExplorerData
@@ -50,8 +52,10 @@ class Analysis(GeometryAnalysis):
 
         `images`: (N, H, W), (N, H, W, C) or (N, C, H, W) pixels, row i = embedding i: the report then shows the
         embeddings a k-NN vote gets wrong with their neighbours. Refuses a non-empty folder unless `force`; `path`
-        never holds a half-written result.
+        never holds a half-written result. Under torchrun only rank 0 writes (the others return `path`).
         """
+        if rank() != 0:
+            return Path(path)
         return save_analysis(
             self, path, force=force, projector=projector, images=images, disentanglement=self.disentanglement
         )
@@ -70,17 +74,26 @@ def analyze(
     class_names: list[str] | None = None,
     factors: Any = None,
     factor_names: list[str] | None = None,
+    distributed: bool | None = None,
     **kwargs: Any,
 ) -> Analysis:
     """Measure the geometry of labelled embeddings; arguments as `latentatlas.analysis.analyze`.
 
     `factors`: known factors of the embeddings, (N, K) values or `{name: (N,) values}` (`factor_names` names the
     columns of an array): MIG, DCI and SAP are then measured against them (docs/disentanglement.md) and kept in
-    `.disentanglement`, analysis.json and the report.
+    `.disentanglement`, analysis.json and the report. Every process computes them alike under torchrun.
+
+    `distributed`: share the retrieval queries between the processes torchrun started (None, the default: when
+    launched by torchrun). Every process then calls `analyze` alike (it joins the process group: gloo on CPU,
+    NCCL on GPUs, one GPU per process) and gets the same result; `save` writes on rank 0 only. Pass False to
+    analyze in one process of a torchrun job (e.g. rank 0 alone).
     """
     if factors is not None:  # checked before the slow work: wrong length, constant factor, NaN
         table = as_factor_table(factors, factor_names)
         check_codes(_as_numpy(embeddings), len(table.labels))
+    if launched() if distributed is None else distributed:
+        kwargs["device"] = join_from_env(resolve_device(kwargs.get("device")))
+        kwargs["shard"] = True
     result = analyze_geometry(embeddings, labels, class_names=class_names, **kwargs)
     scores = None
     if factors is not None:

@@ -22,6 +22,7 @@ from latentatlas.analysis.pairs import pair_metrics
 from latentatlas.analysis.retrieval import retrieval_metrics
 from latentatlas.analysis.spread import spread_metrics
 from latentatlas.device import resolve_device
+from latentatlas.dist import check_shards
 from latentatlas.errors import ConfigError, DataError
 from latentatlas.jsonio import to_jsonable
 
@@ -96,6 +97,7 @@ def analyze(
     device: str | torch.device | None = None,
     queries: int | None = None,
     seed: int = 0,
+    shard: bool = False,
 ) -> Analysis:
     """Measure the geometry of labelled embeddings.
 
@@ -111,6 +113,8 @@ def analyze(
         queries: evaluate retrieval on this many sampled queries (stratified by class, each exact against all N)
             with 95% intervals, instead of every point; None = every point (exact).
         seed: the seed of that sample.
+        shard: under torchrun, every process calls this alike and scores a share of the retrieval queries
+            (`retrieval_metrics(shard=True)`); every process gets the one-process result.
     """
     if metric not in METRICS:
         raise ConfigError(f"metric {metric!r} is unknown; use one of {', '.join(METRICS)}")
@@ -128,6 +132,8 @@ def analyze(
             "drop it or give it more embeddings"
         )
     idx = _check_triplets(triplets, len(x))
+    if shard:  # before any slow work
+        check_shards(min(queries, len(x)) if isinstance(queries, int) else len(x), "queries")
     dev = resolve_device(device)
     xt, yt = torch.from_numpy(x), torch.from_numpy(codes)
     dist = class_distance_matrix(xt, yt, metric=metric, exclude_self=exclude_self, device=dev)
@@ -139,7 +145,7 @@ def analyze(
     ks = tuple(k for k in RETRIEVAL_K if k <= len(x) - 1)
     retrieval = retrieval_metrics(
         xt, yt, metric="cosine" if metric == "cosine" else "euclidean", k=ks, knn_k=min(10, len(x) - 1), device=dev,
-        queries=queries, seed=seed,
+        queries=queries, seed=seed, shard=shard,
     )  # fmt: skip
     spread = spread_metrics(xt, yt, metric=metric)
     pairs = None if idx is None else pair_metrics(xt[idx[:, 0]], xt[idx[:, 1]], xt[idx[:, 2]])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from pathlib import Path
 
 from latentatlas.choices import DEVICES, METRICS
@@ -62,6 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from latentatlas.api import analyze
     from latentatlas.device import resolve_device
+    from latentatlas.dist import rank
     from latentatlas.outdir import check_out_dir
 
     out = check_out_dir(args.out, args.force)  # fail before any slow work
@@ -106,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
         device=device,
         factors=factors,
     )
+    if rank() != 0:  # torchrun: the other processes scored their share of the queries; rank 0 writes
+        return 0
     if run_scores is not None and not isinstance(run_scores, bool):
         analysis.disentanglement = run_scores
     analysis.save(out, force=args.force, projector=args.projector, images=images)
@@ -151,7 +155,8 @@ def _embed_run(run_dir: Path, args: argparse.Namespace):
             f"analyze {run_dir / 'embeddings' / 'test.npz'} --factors FILE (one row per test image) or drop --scores"
         )
     data = embed_run(run_dir)
-    if not shapes or args.scores is False:
+    # under torchrun only rank 0 writes (the process group is joined later, so its rank is read from the env)
+    if not shapes or args.scores is False or os.environ.get("RANK", "0") != "0":
         return data, False
     from latentatlas.tasks.shapes_scores import disentanglement_numbers
 
