@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import pytest
 
-from tests.bad_inputs import cases_analyze, cases_analyze_inputs, cases_cluster, cases_other, cases_sweep, cases_train
+from tests.bad_inputs import (
+    cases_analyze,
+    cases_analyze_inputs,
+    cases_cluster,
+    cases_factors,
+    cases_other,
+    cases_sweep,
+    cases_train,
+)
 from tests.bad_inputs.harness import run_case
 
 CASES = [
     *cases_analyze.CASES,
     *cases_analyze_inputs.CASES,
+    *cases_factors.CASES,
     *cases_train.CASES,
     *cases_sweep.CASES,
     *cases_other.CASES,
