@@ -58,9 +58,11 @@ def test_a_legacy_shapes_run_loads_and_analyzes(legacy, capsys):
     assert config.model.kind == "vae" and model.latent_dim == 2
     with torch.no_grad():
         assert model.decode(torch.zeros(1, 2)).shape == (1, 1, 64, 64)
-    assert main(["analyze", "runs/shapes-tiny", "--out", "maps"]) == 0
+    # --no-scores: the scores' path is test_analyze_factors' (a legacy config takes the default, slower counts)
+    assert main(["analyze", "runs/shapes-tiny", "--out", "maps", "--no-scores"]) == 0
     analysis = json.loads(Path("maps/analysis.json").read_text())
-    assert analysis["n"] == config.data.n_val and analysis["dim"] == 2
+    assert analysis["n"] == config.data.n_val and analysis["dim"] == 2 and "disentanglement" not in analysis
+    assert config.analysis.disentanglement and config.analysis.score_figures == 2000  # defaults fill the old file
 
 
 def test_a_legacy_metric_run_analyzes_to_its_recorded_numbers(legacy, capsys):

@@ -93,7 +93,8 @@ def written_keys(tmp_path_factory):
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(40, 5)), np.repeat([0, 1, 2, 3], 10)
     triplets = np.array([[0, 1, 10], [11, 12, 20], [21, 22, 30]])
-    latentatlas.analyze(x, y, class_names=list("abcd"), triplets=triplets).save(root / "analyze")
+    factors = {"kind": y, "size": rng.random(40)}  # the disentanglement section of analysis.json too
+    latentatlas.analyze(x, y, class_names=list("abcd"), triplets=triplets, factors=factors).save(root / "analyze")
     keys.update(dict.fromkeys(flatten(json.loads((root / "analyze" / "analysis.json").read_text())), "analyze"))
     sampled = latentatlas.analyze(x, y, metric="euclidean", triplets=triplets, queries=20, euclidean_sample=20)
     sampled.save(root / "sampled")  # the estimate's keys and intervals

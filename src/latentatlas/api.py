@@ -12,6 +12,8 @@ from typing import Any
 
 from latentatlas.analysis.analyze import Analysis as GeometryAnalysis
 from latentatlas.analysis.analyze import analyze as analyze_geometry
+from latentatlas.device import resolve_device
+from latentatlas.dist import join_from_env, launched, rank
 from latentatlas.errors import LatentAtlasError
 from latentatlas.explorer.build import explorer_data, from_analysis
 from latentatlas.explorer.data import ExplorerData
@@ -20,36 +22,88 @@ from latentatlas.explorer.publish import serve_linked, write_linked
 from latentatlas.explorer.server import ExplorerServer
 from latentatlas.explorer.sources import Explorable, SourceOptions, load_source
 from latentatlas.explorer.thumbnails import DEFAULT_SIDE, as_thumbnails
+from latentatlas.jsonio import to_jsonable
+from latentatlas.latentmaps.disentanglement import as_factor_table, check_codes, scores_summary
 from latentatlas.report.analysis_report import notebook_html, save_analysis, summary_lines
 
 __all__ = ["Analysis", "Explorer", "analyze", "explore"]
 
 
+@dataclasses.dataclass
 class Analysis(GeometryAnalysis):
     """The geometry of N labelled embeddings (see `latentatlas.analysis.Analysis`), with `save`, a terminal
-    summary and a Jupyter view."""
+    summary and a Jupyter view.
+
+    `disentanglement`: the MIG, DCI and SAP numbers (FactorVAE and BetaVAE too for a shapes run) against known
+    factors (`scores_summary`'s keys), or None when no factors were given; analysis.json keeps them under
+    `disentanglement`.
+    """
+
+    disentanglement: dict | None = dataclasses.field(default=None, repr=False)
+
+    def to_dict(self) -> dict:
+        out = super().to_dict()
+        if self.disentanglement is not None:
+            out["disentanglement"] = to_jsonable(self.disentanglement)
+        return out
 
     def save(self, path: str | Path, force: bool = False, projector: bool = False, images: Any = None) -> Path:
         """Write `analysis.json`, `figures/*.png`, `report.html` (and `projector/` if asked) into `path`.
 
         `images`: (N, H, W), (N, H, W, C) or (N, C, H, W) pixels, row i = embedding i: the report then shows the
         embeddings a k-NN vote gets wrong with their neighbours. Refuses a non-empty folder unless `force`; `path`
-        never holds a half-written result.
+        never holds a half-written result. Under torchrun only rank 0 writes (the others return `path`).
         """
-        return save_analysis(self, path, force=force, projector=projector, images=images)
+        if rank() != 0:
+            return Path(path)
+        return save_analysis(
+            self, path, force=force, projector=projector, images=images, disentanglement=self.disentanglement
+        )
 
     def summary_text(self) -> str:
         """A few lines for the terminal."""
-        return "\n".join(summary_lines(self))
+        return "\n".join(summary_lines(self, self.disentanglement))
 
     def _repr_html_(self) -> str:
-        return notebook_html(self)
+        return notebook_html(self, self.disentanglement)
 
 
-def analyze(embeddings: Any, labels: Any, class_names: list[str] | None = None, **kwargs: Any) -> Analysis:
-    """Measure the geometry of labelled embeddings; arguments as `latentatlas.analysis.analyze`."""
+def analyze(
+    embeddings: Any,
+    labels: Any,
+    class_names: list[str] | None = None,
+    factors: Any = None,
+    factor_names: list[str] | None = None,
+    distributed: bool | None = None,
+    **kwargs: Any,
+) -> Analysis:
+    """Measure the geometry of labelled embeddings; arguments as `latentatlas.analysis.analyze`.
+
+    `factors`: known factors of the embeddings, (N, K) values or `{name: (N,) values}` (`factor_names` names the
+    columns of an array): MIG, DCI and SAP are then measured against them (docs/disentanglement.md) and kept in
+    `.disentanglement`, analysis.json and the report. Every process computes them alike under torchrun.
+
+    `distributed`: share the retrieval queries between the processes torchrun started (None, the default: when
+    launched by torchrun). Every process then calls `analyze` alike (it joins the process group: gloo on CPU,
+    NCCL on GPUs, one GPU per process) and gets the same result; `save` writes on rank 0 only. Pass False to
+    analyze in one process of a torchrun job (e.g. rank 0 alone).
+    """
+    if factors is not None:  # checked before the slow work: wrong length, constant factor, NaN
+        table = as_factor_table(factors, factor_names)
+        check_codes(_as_numpy(embeddings), len(table.labels))
+    if launched() if distributed is None else distributed:
+        kwargs["device"] = join_from_env(resolve_device(kwargs.get("device")))
+        kwargs["shard"] = True
     result = analyze_geometry(embeddings, labels, class_names=class_names, **kwargs)
-    return Analysis(**{f.name: getattr(result, f.name) for f in dataclasses.fields(result)})
+    scores = None
+    if factors is not None:
+        scores = scores_summary(result.embeddings, factors, names=factor_names, seed=kwargs.get("seed", 0))
+    fields = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+    return Analysis(**fields, disentanglement=scores)
+
+
+def _as_numpy(x: Any) -> Any:
+    return x.detach().cpu().numpy() if hasattr(x, "detach") else x
 
 
 class Explorer:

@@ -1,16 +1,32 @@
-"""Process-group helpers that losses, training and geometry may all use (rank, world size, gather with grad).
+"""Process-group helpers that losses, training and geometry may all use (rank, world size, gathers, shares).
 
-They are no-ops in a single process, so code written for `torchrun` runs unchanged without it. Starting the
-process group and wrapping models in DistributedDataParallel is the training loop's business
-(`latentatlas.train.distributed`).
+They are no-ops in a single process, so code written for `torchrun` runs unchanged without it. Wrapping models in
+DistributedDataParallel is the training loop's business (`latentatlas.train.distributed`); `join_from_env` joins
+the group torchrun describes for the commands that only measure (`latentatlas analyze`): gloo on CPU, NCCL on GPUs.
 """
 
 from __future__ import annotations
 
+import atexit
+import datetime as dt
+import os
+
 import torch
 import torch.distributed as dist
 
-__all__ = ["all_gather_with_grad", "is_distributed", "rank", "world_size"]
+from latentatlas.errors import ConfigError
+
+__all__ = [
+    "all_gather_rows",
+    "all_gather_with_grad",
+    "check_shards",
+    "is_distributed",
+    "join_from_env",
+    "launched",
+    "rank",
+    "share",
+    "world_size",
+]
 
 
 def is_distributed() -> bool:
@@ -43,3 +59,67 @@ def all_gather_with_grad(x: torch.Tensor) -> torch.Tensor:
     dist.all_gather(gathered, x.detach().contiguous())
     gathered[dist.get_rank()] = x
     return torch.cat(gathered)
+
+
+def launched() -> bool:
+    """Whether torchrun (or another launcher setting WORLD_SIZE > 1) started this process as one of several."""
+    try:
+        return int(os.environ.get("WORLD_SIZE", "1")) > 1
+    except ValueError:
+        return False
+
+
+def join_from_env(device: torch.device) -> torch.device:
+    """Join the process group torchrun describes in the environment (a no-op when not launched or already joined).
+
+    Backend: NCCL when `device` is a GPU (each process then takes GPU LOCAL_RANK, which is returned), gloo on CPU.
+    The group is left when the process exits.
+    """
+    if not launched():
+        return device
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    if not is_distributed():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=dt.timedelta(minutes=30))
+        atexit.register(_leave)
+    return device
+
+
+def _leave() -> None:
+    if is_distributed():
+        dist.destroy_process_group()
+
+
+def check_shards(count: int, what: str = "queries") -> None:
+    """Refuse more processes than `count` items to share (each process must get at least one)."""
+    if world_size() > count:
+        raise ConfigError(
+            f"torchrun: {world_size()} processes for {count} {what}; each process needs a share, so run at most "
+            f"{count} (--nproc_per_node) or give more {what}"
+        )
+
+
+def share(count: int) -> slice:
+    """This process's contiguous share of `count` items: near-equal parts in rank order (all of them alone)."""
+    w, r = world_size(), rank()
+    return slice(count * r // w, count * (r + 1) // w)
+
+
+def all_gather_rows(x: torch.Tensor) -> torch.Tensor:
+    """Concatenate every process's `x: (b_i, ...)` along dim 0 in rank order; the b_i may differ. Identity alone.
+
+    Each process must call it (a collective); x lives on the process's device (a GPU with NCCL).
+    """
+    if world_size() == 1:
+        return x
+    w = dist.get_world_size()
+    size = torch.tensor([x.shape[0]], dtype=torch.long, device=x.device)
+    sizes = [torch.empty_like(size) for _ in range(w)]
+    dist.all_gather(sizes, size)
+    counts = [int(s) for s in sizes]
+    padded = x.new_zeros((max(counts), *x.shape[1:]))
+    padded[: x.shape[0]] = x
+    parts = [torch.empty_like(padded) for _ in range(w)]
+    dist.all_gather(parts, padded.contiguous())
+    return torch.cat([p[:c] for p, c in zip(parts, counts)])

@@ -9,6 +9,8 @@ from tests.bad_inputs import (
     cases_analyze,
     cases_analyze_inputs,
     cases_analyze_queries,
+    cases_cluster,
+    cases_factors,
     cases_other,
     cases_sweep,
     cases_train,
@@ -19,9 +21,11 @@ CASES = [
     *cases_analyze.CASES,
     *cases_analyze_inputs.CASES,
     *cases_analyze_queries.CASES,
+    *cases_factors.CASES,
     *cases_train.CASES,
     *cases_sweep.CASES,
     *cases_other.CASES,
+    *cases_cluster.CASES,
 ]
 
 

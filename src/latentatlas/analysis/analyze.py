@@ -22,6 +22,7 @@ from latentatlas.analysis.pairs import pair_metrics
 from latentatlas.analysis.retrieval import retrieval_metrics
 from latentatlas.analysis.spread import SPREAD_SAMPLE, spread_metrics
 from latentatlas.device import resolve_device
+from latentatlas.dist import check_shards
 from latentatlas.errors import ConfigError, DataError
 from latentatlas.jsonio import to_jsonable
 
@@ -101,6 +102,7 @@ def analyze(
     seed: int = 0,
     euclidean_sample: int = EUCLIDEAN_SAMPLE,
     spread_sample: int = SPREAD_SAMPLE,
+    shard: bool = False,
 ) -> Analysis:
     """Measure the geometry of labelled embeddings.
 
@@ -121,6 +123,8 @@ def analyze(
             euclidean are always exact (O(N D)).
         spread_sample: rows of the seeded subsample of uniformity, KoLeo and nearest-neighbour distances
             (O(N^2 D)); recorded as spread.n_subsample.
+        shard: under torchrun, every process calls this alike and scores a share of the retrieval queries
+            (`retrieval_metrics(shard=True)`); every process gets the one-process result.
     """
     if metric not in METRICS:
         raise ConfigError(f"metric {metric!r} is unknown; use one of {', '.join(METRICS)}")
@@ -138,6 +142,8 @@ def analyze(
             "drop it or give it more embeddings"
         )
     idx = _check_triplets(triplets, len(x))
+    if shard:  # before any slow work
+        check_shards(min(queries, len(x)) if isinstance(queries, int) else len(x), "queries")
     dev = resolve_device(device)
     xt, yt = torch.from_numpy(x), torch.from_numpy(codes)
     # Squared euclidean distance ranks neighbours exactly as euclidean does, so retrieval uses the latter.
@@ -146,7 +152,7 @@ def analyze(
     ks = tuple(k for k in RETRIEVAL_K if k <= len(x) - 1)
     retrieval = retrieval_metrics(
         xt, yt, metric="cosine" if metric == "cosine" else "euclidean", k=ks, knn_k=min(10, len(x) - 1), device=dev,
-        queries=queries, seed=seed,
+        queries=queries, seed=seed, shard=shard,
     )  # fmt: skip
     dist = _class_distances(xt, yt, counts, metric, exclude_self, dev, euclidean_sample, seed)
     # The cosine distance sees directions only, so the picture is drawn from the unit-normalized embeddings.

@@ -10,6 +10,7 @@ Labels always come out as codes 0..C-1 with `class_names[code]` naming each clas
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,7 @@ def load_embeddings(
     labels_path: str | Path | None = None,
     label_column: str | None = None,
     class_names_path: str | Path | None = None,
+    exclude_columns: Sequence[str] = (),
 ) -> EmbeddingSet:
     """Read embeddings and labels from `path`, plus optional label and class-name files.
 
@@ -55,6 +57,7 @@ def load_embeddings(
             stored in `path`.
         label_column: CSV/TSV/projector-metadata column holding the labels (header name or 0-based index).
         class_names_path: text file with one class name per line, in the order of the sorted labels.
+        exclude_columns: CSV/TSV header columns that are not embedding dimensions (e.g. known factors).
     """
     path = Path(path)
     if not path.exists():
@@ -64,7 +67,7 @@ def load_embeddings(
     else:
         if label_column is not None and path.suffix.lower() not in (".csv", ".tsv"):
             raise DataError(f"{path}: --label-column only applies to .csv/.tsv files and projector folders")
-        x, raw, names = _read_file(path, label_column)
+        x, raw, names = _read_file(path, label_column, tuple(exclude_columns))
     x = validate_embeddings(x, str(path))
     if labels_path is not None:
         raw, names = load_labels(labels_path), None
@@ -79,7 +82,7 @@ def load_embeddings(
     return EmbeddingSet(x, codes, names, str(path))
 
 
-def _read_file(path: Path, label_column: str | None) -> Arrays:
+def _read_file(path: Path, label_column: str | None, exclude: tuple[str, ...] = ()) -> Arrays:
     suffix = path.suffix.lower()
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty; write the embeddings into it first")
@@ -90,7 +93,7 @@ def _read_file(path: Path, label_column: str | None) -> Arrays:
     if suffix == ".safetensors":
         return read_safetensors(path)
     if suffix in (".csv", ".tsv"):
-        return read_table(path, "\t" if suffix == ".tsv" else ",", label_column)
+        return read_table(path, "\t" if suffix == ".tsv" else ",", label_column, exclude)
     raise DataError(
         f"{path}: unknown extension {suffix or '(none)'!r}; use .npy, .npz, .safetensors, .csv, .tsv "
         "or a TensorBoard projector folder"

@@ -100,8 +100,9 @@ def read_safetensors(path: Path) -> Arrays:
     return x, labels, names
 
 
-def read_table(path: Path, sep: str, label_column: str | None) -> Arrays:
-    """Read a CSV/TSV of numbers; the first row is a header when any of its cells is not a number."""
+def read_table(path: Path, sep: str, label_column: str | None, exclude: Sequence[str] = ()) -> Arrays:
+    """Read a CSV/TSV of numbers; the first row is a header when any of its cells is not a number. Header columns
+    named in `exclude` (e.g. known factors stored beside the embeddings) are not embedding dimensions."""
     rows = [line.rstrip("\r\n").split(sep) for line in read_text(path, "CSV/TSV file").splitlines()]
     rows = [r for r in rows if any(c.strip() for c in r)]
     if not rows:
@@ -120,9 +121,10 @@ def read_table(path: Path, sep: str, label_column: str | None) -> Arrays:
         raise DataError(f"{path}: header has {len(columns)} columns but rows have {width}; fix the header")
     label_idx = None if label_column is None else column_index(columns, label_column, path)
     labels = None if label_idx is None else parse_label_strings([r[label_idx].strip() for r in body])
-    keep = [j for j in range(width) if j != label_idx]
+    keep = [j for j in range(width) if j != label_idx and (header is None or columns[j] not in exclude)]
     if not keep:
-        raise DataError(f"{path}: no numeric column besides the labels; add the embedding columns")
+        others = "the labels and the factor columns" if exclude else "the labels"
+        raise DataError(f"{path}: no numeric column besides {others}; add the embedding columns")
     x = np.empty((len(body), len(keep)), dtype=np.float64)
     for k, j in enumerate(keep):
         try:

@@ -25,7 +25,7 @@ interval (`retrieval_sampling`). docs/analysis-math.md derives both.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,7 @@ from latentatlas.analysis.neighbours import Scorer, check_score_options, make_sc
 from latentatlas.analysis.retrieval_blocks import VALUE_KEYS, query_values
 from latentatlas.analysis.retrieval_counting import Z_BOUND, ClassLayout, class_layout
 from latentatlas.analysis.retrieval_sampling import CONFIDENCE, interval_estimates, stratified_queries
+from latentatlas.dist import all_gather_rows, check_shards, share
 from latentatlas.errors import ConfigError, DataError
 
 RETRIEVAL_METRICS = ("cosine", "euclidean")
@@ -53,6 +54,7 @@ def retrieval_metrics(
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     queries: int | None = None,
     seed: int = 0,
+    shard: bool = False,
 ) -> dict[str, Any]:
     """Leave-one-out retrieval metrics over a labelled set, exact or estimated from sampled queries.
 
@@ -70,6 +72,9 @@ def retrieval_metrics(
         queries: None for every point a query; Q in 1..N for Q queries sampled by class (stratified), each
             scored exactly against all N points.
         seed: seed of the query sample.
+        shard: under torchrun, every process calls this with the same arguments and scores a contiguous share of
+            the queries; the per-query values are gathered (`torch.distributed`), so every process returns the
+            values one process computes. More processes than queries is a ConfigError. No-op in one process.
 
     Returns:
         dict: precision_at_1, r_precision, mean_average_precision_at_r, recall_at_{k} for each k,
@@ -95,7 +100,10 @@ def retrieval_metrics(
     if sample is None:
         rows = np.argsort(codes_np, kind="stable")  # grouped by class: a block's rows share a few classes
         rows = rows[counts[codes_np[rows]] > 1]
-        totals = sum(v.sum(dim=0) for _, v in _blocks(scorer, layout, rows, ks, knn_k, block_size, memory_budget))
+        block = _block_size(scorer, layout, ks, knn_k, block_size, memory_budget)
+        per_query = _values(scorer, layout, rows, ks, knn_k, block, shard)
+        # Summed block by block in the same order whatever the number of processes: the same bits.
+        totals = sum(per_query[s : s + block].sum(dim=0) for s in range(0, len(rows), block))
         values = dict(zip(names, (totals / len(rows)).tolist()))
         return _result(values, metric, knn_k, len(rows), n - len(rows))
     scored = counts[codes_np[sample.rows]] > 1
@@ -107,8 +115,8 @@ def retrieval_metrics(
     per_query = np.zeros((len(sample.rows), len(names)))
     pos = np.flatnonzero(scored)
     pos = pos[np.argsort(codes_np[sample.rows[pos]], kind="stable")]
-    for part, v in _blocks(scorer, layout, sample.rows[pos], ks, knn_k, block_size, memory_budget):
-        per_query[pos[part]] = v.cpu().numpy()
+    block = _block_size(scorer, layout, ks, knn_k, block_size, memory_budget)
+    per_query[pos] = _values(scorer, layout, sample.rows[pos], ks, knn_k, block, shard).cpu().numpy()
     estimate, low, high = interval_estimates(per_query, scored, sample)
     out = _result(dict(zip(names, estimate.tolist())), metric, knn_k, int(scored.sum()), int((~scored).sum()))
     out.update({f"{key}_ci": [float(lo), float(hi)] for key, lo, hi in zip(names, low, high)})
@@ -116,16 +124,30 @@ def retrieval_metrics(
     return out
 
 
-def _blocks(
-    scorer: Scorer,
-    layout: ClassLayout,
-    rows: np.ndarray,
-    ks: list[int],
-    knn_k: int,
-    block_size: int | None,
-    memory_budget: int,
-) -> Iterator[tuple[slice, torch.Tensor]]:
-    """(positions in rows, (B, 4 + len(ks)) values) for consecutive blocks of the queries `rows` (grouped by class)."""
+def _values(
+    scorer: Scorer, layout: ClassLayout, rows: np.ndarray, ks: list[int], knn_k: int, block: int, shard: bool
+) -> torch.Tensor:
+    """(len(rows), 4 + len(ks)) float64 values of the queries `rows` (grouped by class), scored `block` at a time.
+
+    With `shard`, each process scores a contiguous share of the blocks and the shares are gathered in order. The
+    blocks are those of one process (same rows, same shape), because a float product's rounding may depend on
+    the block's shape, and near-ties would then break differently; processes beyond the number of blocks idle.
+    """
+    starts = range(0, len(rows), block)
+    if shard:
+        check_shards(len(rows), "scored queries")
+        starts = starts[share(len(starts))]
+    rows_t = torch.as_tensor(rows, dtype=torch.long, device=scorer.ref.device)
+    buffer = torch.empty(min(block, len(rows)), scorer.ref.shape[0], dtype=scorer.ref.dtype, device=rows_t.device)
+    parts = [query_values(scorer, layout, rows_t[s : s + block], ks, knn_k, buffer) for s in starts]
+    mine = torch.cat(parts) if parts else torch.empty(0, 4 + len(ks), dtype=torch.float64, device=rows_t.device)
+    return all_gather_rows(mine) if shard else mine
+
+
+def _block_size(
+    scorer: Scorer, layout: ClassLayout, ks: list[int], knn_k: int, block_size: int | None, memory_budget: int
+) -> int:
+    """Queries per block: `block_size`, or as many as the memory budget holds (it depends on N, not the queries)."""
     n = scorer.ref.shape[0]
     w = int(layout.counts.max())
     elem = scorer.ref.element_size()
@@ -136,11 +158,7 @@ def _blocks(
     counted = n + 80 * w + 32 * int(min(cand, n))
     ranked = (elem + 8 + 8 * 5) * min(max(ks[-1], knn_k, w - 1) + 1, n)
     per_row = elem * n + max(counted, ranked)
-    block = block_size or max(1, min(n, memory_budget // per_row))
-    rows_t = torch.as_tensor(rows, dtype=torch.long, device=scorer.ref.device)
-    buffer = torch.empty(min(block, len(rows)), n, dtype=scorer.ref.dtype, device=scorer.ref.device)
-    for s in range(0, len(rows), block):
-        yield slice(s, s + block), query_values(scorer, layout, rows_t[s : s + block], ks, knn_k, buffer)
+    return block_size or max(1, min(n, memory_budget // per_row))
 
 
 def _result(values: dict[str, float], metric: str, knn_k: int, n_queries: int, n_lone: int) -> dict[str, Any]:

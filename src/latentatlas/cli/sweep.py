@@ -20,6 +20,9 @@ EPILOG = """examples:
   latentatlas sweep shapes-vae --grid loss.beta=0.5,1,2 --seeds 2 --dry-run
   # continue an interrupted sweep (finished runs are skipped, half-done ones resume)
   latentatlas sweep --resume runs/sweep-20261123-101500-shapes-vae
+  # each grid point a Slurm job (needs pip install 'latentatlas[cluster]'); rerun it to resubmit what is missing
+  latentatlas sweep my-cifar.yaml --grid loss.koleo.weight=0,0.1 --seeds 3 --out runs/sw --executor slurm \
+      --partition gpu --time 120 --cpus-per-task 8 --gpus-per-node 1
 
 --grid items are KEY=V1,V2,... with YAML values (lists in brackets: model.widths=[8,16],[16,32]); an item with a
 single value fixes that key for every run, like a KEY=VALUE override. Runs go to OUT/runs/<name>/, the plan and
@@ -46,6 +49,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dry-run", action="store_true", help="print the runs and what would happen to each; run nothing")
     p.add_argument("--no-report", action="store_true", help="do not write OUT/report/ at the end")
     p.add_argument("--no-progress", action="store_true", help="hide each run's progress bar")
+    g = p.add_argument_group("jobs (submitit: pip install 'latentatlas[cluster]')")
+    g.add_argument("--executor", choices=("local", "slurm"), help="each grid point a job (default: in turn, here)")
+    g.add_argument("--partition", help="Slurm partition (default: the cluster's)")
+    g.add_argument("--time", type=int, default=240, metavar="MINUTES", help="time limit per job (default 240)")
+    g.add_argument("--cpus-per-task", type=int, metavar="N", help="cores per job (default: the cluster's)")
+    g.add_argument("--gpus-per-node", type=int, metavar="N", help="GPUs per job (default: none)")
+    g.add_argument("--mem-gb", type=int, metavar="GB", help="memory per job (default: the cluster's)")
+    g.add_argument("--max-parallel", type=int, metavar="N", help="jobs at once (local default 1; Slurm: no limit)")
+    g.add_argument("--wait", action="store_true", help="Slurm: wait for the jobs, then write the report")
     add_pdf_option(p)
     p.set_defaults(func=run)
 
@@ -133,8 +145,39 @@ def _print_plan(plan, out: Path) -> None:
         print("      " + " ".join(run.overrides))
 
 
+def _options(args: argparse.Namespace):
+    """The executor options, checked (submitit installed, Slurm present) before anything is written; or None."""
+    given = [f for f in ("partition", "cpus_per_task", "gpus_per_node", "mem_gb", "max_parallel") if getattr(args, f)]
+    if args.executor is None:
+        if given or args.wait or args.time != 240:
+            flag = "--" + (given[0].replace("_", "-") if given else "wait" if args.wait else "time")
+            raise LatentAtlasError(f"{flag} is an option of the jobs; add --executor local or --executor slurm")
+        return None
+    from latentatlas.sweep.executor import ExecutorOptions, check_executor
+
+    options = ExecutorOptions(args.executor, args.partition, args.time, args.cpus_per_task, args.gpus_per_node,
+                              args.mem_gb, args.max_parallel, args.wait)  # fmt: skip
+    check_executor(options)
+    return options
+
+
+def _submit(plan, out: Path, options):
+    """Submit the unfinished points; the outcome once they ended, None when Slurm jobs were left queued."""
+    from latentatlas.sweep.executor import submit_sweep
+
+    sub = submit_sweep(plan, out, options)
+    print(f"{len(sub.submitted)} of {len(plan)} runs submitted ({options.kind} jobs; logs in {out / 'submitit'})")
+    if sub.outcome is None:
+        for name in sub.submitted:
+            print(f"  job {sub.job_ids.get(name)}: {name}")
+        print(f"when they end: latentatlas compare {out}; to resubmit missing or failed runs: latentatlas sweep "
+              f"--resume {out} --executor slurm")  # fmt: skip
+    return sub.outcome
+
+
 def run(args: argparse.Namespace) -> int:
     plan, out = _plan(args)
+    options = _options(args)
     if args.pdf and args.no_report:
         raise LatentAtlasError("--pdf prints the sweep's report, which --no-report skips; drop one of them")
     if not args.dry_run:
@@ -142,10 +185,15 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         _print_plan(plan, out)
         return 0
-    from latentatlas.sweep import run_sweep
-
     print(f"sweep directory: {out}  (continue it with: latentatlas sweep --resume {out})")
-    outcome = run_sweep(plan, out, progress=False if args.no_progress else None)
+    if options is not None:
+        outcome = _submit(plan, out, options)
+        if outcome is None:
+            return 0
+    else:
+        from latentatlas.sweep import run_sweep
+
+        outcome = run_sweep(plan, out, progress=False if args.no_progress else None)
     if not args.no_report and any(r["status"] == "done" for r in outcome.runs):
         from latentatlas.sweep import write_sweep_report
         from latentatlas.sweep.run import sweep_lock

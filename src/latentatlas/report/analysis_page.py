@@ -19,6 +19,7 @@ import numpy as np
 from latentatlas.analysis.analyze import Analysis
 from latentatlas.analysis.confusion import KnnReview, knn_review
 from latentatlas.report import html
+from latentatlas.report.disentanglement_section import disentanglement_parts
 from latentatlas.report.figures import png_uri
 from latentatlas.report.findings import analyze_findings, random_spread
 from latentatlas.report.gallery import (
@@ -105,7 +106,8 @@ def numbers(a: Analysis) -> dict[str, Any]:
     tree["distances"] = {k: v for k, v in tree["distances"].items() if k != "matrix"}  # C^2 entries, all skipped
     flat = flatten(tree)
     skip = ("distances.classes", "distances.counts", "distances.matrix", "ellipses.ellipses", "ellipses.skipped",
-            "spread.nn_hist", "distances.metric", "distances.exclude_self", "ellipses.coverage")  # fmt: skip
+            "spread.nn_hist", "distances.metric", "distances.exclude_self", "ellipses.coverage",
+            "disentanglement")  # fmt: skip
     keep = {k: v for k, v in flat.items() if not k.startswith(skip) and (is_number(v) or isinstance(v, str))}
     return {k: v for k, v in keep.items() if "_ci[" not in k}  # intervals go beside their estimate
 
@@ -155,10 +157,12 @@ def analysis_page(
     images: Any = None,
     full: bool = True,
     confusion_png: Path | None = None,
+    disentanglement: Mapping[str, Any] | None = None,
 ) -> Page:
     """The page; `figures` are name -> (data URI, caption) of `make_figures`; `images[i]` is embedding i's image;
     the confusion figure is written to `confusion_png` when given. `full=False` (the notebook view) leaves out the
-    per-class table, the galleries and the details."""
+    per-class table, the galleries and the details. `disentanglement`: the scores against known factors (their
+    heatmap is `figures["information"]`)."""
     r = review_analysis(a)
     page = Page(f"Embedding geometry: {a.n:,} embeddings, {len(a.class_names)} classes")
     page.findings(analyze_findings(a.to_dict(), r.review, baseline(a)))
@@ -169,6 +173,9 @@ def analysis_page(
     page.section("Class distances", _img(figures, "class_distances"), per_class)
     page.section("PCA and coverage ellipses", _img(figures, "pca_ellipses"), AREA_NOTE if full else "")
     page.section("Spread", _img(figures, "nn_distances"))
+    if disentanglement is not None:
+        uri = figures["information"][0] if "information" in figures else None
+        page.section("Disentanglement against the known factors", *disentanglement_parts(page, disentanglement, uri))
     page.section("What a k-NN vote gets wrong", *mistakes_parts(a, r, images if full else None, confusion_png))
     other = [k for k in rest if k not in SETUP]
     page.section("Other numbers", page.table({k: [nums[k]] for k in other}, ["value"]))

@@ -19,6 +19,14 @@ from latentatlas.analysis.projector import write_projector_files
 from latentatlas.outdir import output_dir
 from latentatlas.report import html
 from latentatlas.report.analysis_page import analysis_page, as_array, ellipse_info
+from latentatlas.report.disentanglement_section import (
+    CAPTION as INFORMATION_CAPTION,
+)
+from latentatlas.report.disentanglement_section import (
+    disentanglement_lines,
+    information_figure,
+    write_information_figure,
+)
 from latentatlas.report.figures import (
     SCATTER_MAX,
     class_figure_size,
@@ -94,19 +102,28 @@ def make_figures(a: Analysis) -> dict[str, tuple[Figure, str]]:
 
 
 def save_analysis(
-    a: Analysis, path: str | Path, force: bool = False, projector: bool = False, images: Any = None
+    a: Analysis,
+    path: str | Path,
+    force: bool = False,
+    projector: bool = False,
+    images: Any = None,
+    disentanglement: dict | None = None,
 ) -> Path:
     """Write `analysis.json`, `figures/*.png`, `report.html` (and `projector/` if asked) into `path`.
 
     `images` (row i = embedding i, e.g. `latentatlas.data.row_images.load_row_images`) adds galleries of the
-    embeddings a k-NN vote gets wrong. Refuses a non-empty folder unless `force`; writes into a temporary sibling
-    folder renamed at the end, so `path` never holds a half-written result.
+    embeddings a k-NN vote gets wrong. `disentanglement` (the numbers of `scores_summary`) adds the scores against
+    known factors: a section of the page, `figures/factor_latent_information.png`, and `a.to_dict()` is expected
+    to carry them (`latentatlas.api.Analysis` does). Refuses a non-empty folder unless `force`; writes into a
+    temporary sibling folder renamed at the end, so `path` never holds a half-written result.
     """
     with output_dir(path, force) as tmp:
         text = json.dumps(a.to_dict(), indent=2, allow_nan=False)
         (tmp / "analysis.json").write_text(text + "\n", encoding="utf-8")
         figures = write_figures(a, tmp / "figures")
-        write_report(a, tmp / "report.html", figures, images)
+        if disentanglement is not None:
+            figures["information"] = write_information_figure(disentanglement, tmp / "figures")
+        write_report(a, tmp / "report.html", figures, images, disentanglement)
         if projector:
             (tmp / "projector").mkdir()
             write_projector_files(tmp / "projector", a.embeddings, a.labels, a.class_names)
@@ -118,19 +135,28 @@ def write_figures(a: Analysis, folder: Path) -> dict[str, tuple[Path, str]]:
     return {name: (save_fig(fig, Path(folder) / f"{name}.png"), cap) for name, (fig, cap) in make_figures(a).items()}
 
 
-def write_report(a: Analysis, path: Path, figures: dict[str, tuple[Path, str]], images: Any = None) -> Path:
+def write_report(
+    a: Analysis,
+    path: Path,
+    figures: dict[str, tuple[Path, str]],
+    images: Any = None,
+    disentanglement: dict | None = None,
+) -> Path:
     """Write the self-contained `report.html` (figures embedded, no external request); the k-NN confusion
     figure goes next to the others (`figures/confusion.png`)."""
     uris = {name: (html.data_uri(p), cap) for name, (p, cap) in figures.items()}
     confusion = Path(path).parent / "figures" / "confusion.png"
-    return analysis_page(a, uris, images, full=True, confusion_png=confusion).write(path)
+    page = analysis_page(a, uris, images, full=True, confusion_png=confusion, disentanglement=disentanglement)
+    return page.write(path)
 
 
-def notebook_html(a: Analysis) -> str:
+def notebook_html(a: Analysis, disentanglement: dict | None = None) -> str:
     """Compact HTML for Jupyter: findings, retrieval quality and the figures inline as PNG data URIs."""
     uris = {name: (png_uri(fig), cap) for name, (fig, cap) in make_figures(a).items()}
+    if disentanglement is not None:
+        uris["information"] = (png_uri(information_figure(disentanglement)), INFORMATION_CAPTION)
     title = html.escape(repr_title(a))
-    parts = "".join(analysis_page(a, uris, full=False).parts)
+    parts = "".join(analysis_page(a, uris, full=False, disentanglement=disentanglement).parts)
     return f"<div class='latentatlas-analysis'><h3>{title}</h3>{parts}</div>"
 
 
@@ -168,8 +194,8 @@ def reading(a: Analysis) -> list[str]:
     return out
 
 
-def summary_lines(a: Analysis) -> list[str]:
-    """Short terminal summary."""
+def summary_lines(a: Analysis, disentanglement: dict | None = None) -> list[str]:
+    """Short terminal summary (with a line of disentanglement scores when given)."""
     d = a.distances
     lines = [
         repr_title(a) + (", self-pairs excluded" if a.exclude_self else ", self-pairs included"),
@@ -185,7 +211,7 @@ def summary_lines(a: Analysis) -> list[str]:
         bounds = ", ".join(f"{k[:-3]} [{_f(v[0])}, {_f(v[1])}]" for k, v in r.items() if k.endswith("_ci"))
         lines.append(f"retrieval is an estimate from {r['queries']:,} of the {r['n_references']:,} queries "
                      f"(seed {r['seed']}); {r['confidence']:.0%} intervals: {bounds}")  # fmt: skip
-    return lines + reading(a)[2:]
+    return lines + disentanglement_lines(disentanglement) + reading(a)[2:]
 
 
 def _scalars(numbers: dict) -> list[list[object]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ __all__ = [
     "config_differences",
     "flatten",
     "format_table",
+    "in_tables",
     "load_run",
     "pick_metrics",
     "summary_table",
@@ -93,12 +95,23 @@ def _unique_names(runs: Sequence[RunRecord]) -> list[str]:
     return [n if names.count(n) == 1 else f"{n} ({i + 1})" for i, n in enumerate(names)]
 
 
+_MATRIX_CELL = re.compile(r"^factor_latent_\w+\[\d+\]\[\d+\]$")
+
+
+def in_tables(key: str) -> bool:
+    """Whether run tables (compare, sweep) show a flattened summary key: every number but the cells of the factor
+    x latent matrices (`factor_latent_normalized_mi[0][1]`...). Their heatmap shows them, and latent dimensions
+    are numbered arbitrarily in each run, so cell (i, j) of two runs does not compare."""
+    return _MATRIX_CELL.match(key) is None
+
+
 def summary_table(runs: Sequence[RunRecord]) -> tuple[list[str], list[list[Any]]]:
     """Every summary number of every run: headers `["quantity", run names...]`, rows `[key, v_1, ..., v_R]`.
 
-    Keys keep the order in which they first appear; a run without a key shows None.
+    Keys keep the order in which they first appear; a run without a key shows None. The cells of factor x latent
+    matrices are left out (`in_tables`).
     """
-    flat = [flatten(r.summary) for r in runs]
+    flat = [{k: v for k, v in flatten(r.summary).items() if in_tables(k)} for r in runs]
     keys: dict[str, None] = {}
     for f in flat:
         keys.update({k: None for k, v in f.items() if _is_number(v) or v is None or isinstance(v, bool)})

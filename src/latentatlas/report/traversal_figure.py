@@ -55,12 +55,19 @@ def plot_traversals(traversal: Traversal, path: str | Path, frame: int = 2) -> P
     return save_fig(fig, path)
 
 
-def plot_factor_latent_information(
-    matrix: np.ndarray, factor_names: Sequence[str], path: str | Path, title: str = "normalized mutual information"
-) -> Path:
+def factor_latent_information_figure(
+    matrix: np.ndarray, factor_names: Sequence[str], title: str = "normalized mutual information"
+) -> Figure:
     """Heatmap of a factor x latent matrix (K, L), e.g. MIG's mutual information over factor entropy."""
     m = np.asarray(matrix, dtype=float)
     fig, ax = new_figure(3.0 + 0.55 * m.shape[1], 1.4 + 0.45 * m.shape[0])
     heatmap(ax, m, list(factor_names), [f"z{j + 1}" for j in range(m.shape[1])], cbar_label=title)
     ax.set(xlabel="latent dimension", ylabel="factor")
-    return save_fig(fig, path)
+    return fig
+
+
+def plot_factor_latent_information(
+    matrix: np.ndarray, factor_names: Sequence[str], path: str | Path, title: str = "normalized mutual information"
+) -> Path:
+    """`factor_latent_information_figure` written as a PNG; returns the path."""
+    return save_fig(factor_latent_information_figure(matrix, factor_names, title), path)

@@ -8,7 +8,7 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from latentatlas.sweep.record import SWEEP_FILE, read_sweep_record, run_state
 from latentatlas.tasks.pipeline import train
 from latentatlas.train.lock import LOCK_NAME, claim, holder, release, waiting_lock
 
-__all__ = ["SweepOutcome", "check_sweep_dir", "run_sweep", "sweep_lock"]
+__all__ = ["SweepOutcome", "check_sweep_dir", "record_status", "run_sweep", "sweep_lock"]
 
 log = logging.getLogger("latentatlas")
 
@@ -88,6 +88,17 @@ def _save(out: Path, plan: SweepPlan, runs: list[dict[str, Any]], created: str, 
         write_json(out / SWEEP_FILE, {**plan.record(), "created": created, "updated": _now(), "runs": runs})
 
 
+def record_status(out_dir: str | Path, name: str, **fields: Any) -> None:
+    """Update run `name`'s entry of sweep.json (e.g. a cluster job that died before it could say so itself)."""
+    out = Path(out_dir)
+    with sweep_lock(out):
+        record = read_sweep_record(out)
+        for entry in record.get("runs", []):
+            if entry.get("name") == name:
+                entry.update(fields)
+        write_json(out / SWEEP_FILE, {**record, "updated": _now()})
+
+
 def _clear(run_dir: Path) -> None:
     """Remove what a run killed before its first checkpoint left, but not the lock this worker holds on it."""
     if run_dir.is_symlink() or run_dir.is_file():
@@ -99,14 +110,17 @@ def _clear(run_dir: Path) -> None:
         shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
 
 
-def run_sweep(plan: SweepPlan, out_dir: str | Path, progress: bool | None = None) -> SweepOutcome:
+def run_sweep(
+    plan: SweepPlan, out_dir: str | Path, progress: bool | None = None, only: Collection[str] | None = None
+) -> SweepOutcome:
     """Run every run of `plan` in turn into `out_dir/runs/<name>/`, skipping finished ones and resuming others.
 
     A run whose `summary.json` exists is skipped; one with a checkpoint but no summary continues from it; any other
     leftover folder is cleared and the run starts again. A run that raises is recorded as `failed` (with its error)
     in sweep.json and the sweep goes on. `progress` shows or hides each run's bar. Several workers may run the
     same sweep at once: each claims a run through its folder's lock (a run another live worker holds is skipped),
-    and sweep.json keeps every worker's statuses.
+    and sweep.json keeps every worker's statuses. `only`: the names of the runs to run (a cluster job's one grid
+    point; an empty set writes sweep.json and runs nothing), None for all.
 
     Raises:
         LatentAtlasError: `out_dir` holds another sweep or other files (nothing is then touched).
@@ -130,6 +144,8 @@ def run_sweep(plan: SweepPlan, out_dir: str | Path, progress: bool | None = None
     for i, (run, entry) in enumerate(zip(plan, runs)):
         run_dir = out / entry["dir"]
         head = f"[{i + 1}/{len(plan)}] {run.name}"
+        if only is not None and run.name not in only:
+            continue
         if run_state(run_dir) == "done":
             log.info("%s: finished before, skipped", head)
             continue
@@ -146,7 +162,8 @@ def run_sweep(plan: SweepPlan, out_dir: str | Path, progress: bool | None = None
             release(run_dir)
     outcome = SweepOutcome(out, runs)
     done = sum(r["status"] == "done" for r in runs)
-    log.info("sweep %s: %d of %d runs finished, %d failed", out, done, len(runs), len(outcome.failed))
+    if only is None or only:  # not for the record-only call of a job submitter
+        log.info("sweep %s: %d of %d runs finished, %d failed", out, done, len(runs), len(outcome.failed))
     return outcome
 
 

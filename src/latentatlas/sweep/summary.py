@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from latentatlas.errors import LatentAtlasError
-from latentatlas.report.runs import aggregate, flatten, load_run
+from latentatlas.report.runs import aggregate, flatten, in_tables, load_run
 from latentatlas.report.sweep_report import group_label
 from latentatlas.sweep.record import read_sweep_record
 
@@ -40,7 +40,8 @@ def summarize_sweep(sweep_dir: str | Path) -> dict[str, Any]:
                 run.update(status="unreadable", error=str(exc))
             else:
                 run.update(status="done", summary=summary)
-                row = {**flatten(summary), **{k: entry["params"][k] for k in swept}}
+                flat = {k: v for k, v in flatten(summary).items() if in_tables(k)}  # no matrix cells
+                row = {**flat, **{k: entry["params"][k] for k in swept}}
                 rows.append(row)
                 key = tuple(json.dumps(row[k], default=str) for k in swept)  # the key `aggregate` groups by
                 members.setdefault(key, []).append(entry["name"])

@@ -7,8 +7,9 @@ MIG, DCI and SAP need codes (N, L) and factors (N, K) only; FactorVAE and BetaVA
 from latentatlas.latentmaps.disentanglement.beta_vae import BetaVAEResult, beta_vae_score
 from latentatlas.latentmaps.disentanglement.dci import DCIResult, completeness, dci, disentanglement, importance_matrix
 from latentatlas.latentmaps.disentanglement.discretize import histogram_discretize
+from latentatlas.latentmaps.disentanglement.factor_files import load_factors
 from latentatlas.latentmaps.disentanglement.factor_vae import FactorVAEResult, factor_vae_score
-from latentatlas.latentmaps.disentanglement.factors import FactorTable, as_factor_table
+from latentatlas.latentmaps.disentanglement.factors import FactorTable, as_factor_table, check_codes
 from latentatlas.latentmaps.disentanglement.information import entropy, mutual_information
 from latentatlas.latentmaps.disentanglement.mig import MIGResult, mig
 from latentatlas.latentmaps.disentanglement.sampling import FactorSampler
@@ -35,6 +36,7 @@ __all__ = [
     "Traversal",
     "as_factor_table",
     "beta_vae_score",
+    "check_codes",
     "completeness",
     "dci",
     "disentanglement",
@@ -44,6 +46,7 @@ __all__ = [
     "histogram_discretize",
     "importance_matrix",
     "latent_traversals",
+    "load_factors",
     "mig",
     "mutual_information",
     "sap",

@@ -25,7 +25,12 @@ from sklearn.ensemble import GradientBoostingClassifier
 from latentatlas.errors import ConfigError
 from latentatlas.latentmaps.disentanglement.discretize import DEFAULT_BINS
 from latentatlas.latentmaps.disentanglement.factors import FactorsLike, FactorTable, prepare
-from latentatlas.latentmaps.disentanglement.scoring import DEFAULT_TRAIN_FRACTION, check_classes, split_indices
+from latentatlas.latentmaps.disentanglement.scoring import (
+    DEFAULT_TRAIN_FRACTION,
+    check_classes,
+    known_classes,
+    split_indices,
+)
 
 DEFAULT_MAX_TRAIN = 2000  # disentanglement_lib: 10,000; gradient boosting's cost grows with samples x classes
 
@@ -60,7 +65,8 @@ def importance_matrix(
     importance = np.zeros((x_train.shape[1], num_factors))
     train_acc, test_acc = np.zeros(num_factors), np.zeros(num_factors)
     for k in range(num_factors):
-        model = GradientBoostingClassifier(random_state=seed).fit(x_train, y_train[:, k])
+        with known_classes():
+            model = GradientBoostingClassifier(random_state=seed).fit(x_train, y_train[:, k])
         importance[:, k] = np.abs(model.feature_importances_)
         train_acc[k] = np.mean(model.predict(x_train) == y_train[:, k])
         test_acc[k] = np.mean(model.predict(x_test) == y_test[:, k])

@@ -28,6 +28,7 @@ from latentatlas.latentmaps.disentanglement.factors import FactorsLike, FactorTa
 from latentatlas.latentmaps.disentanglement.scoring import (
     DEFAULT_TRAIN_FRACTION,
     check_classes,
+    known_classes,
     split_indices,
     top_two_gap,
 )
@@ -74,7 +75,8 @@ def svm_accuracy_matrix(
     for j in range(x_train.shape[1]):
         for k in range(y_train.shape[1]):
             svm = LinearSVC(C=0.01, class_weight="balanced", dual=False, random_state=seed)
-            svm.fit(x_train[:, j : j + 1], y_train[:, k])
+            with known_classes():
+                svm.fit(x_train[:, j : j + 1], y_train[:, k])
             out[j, k] = np.mean(svm.predict(x_test[:, j : j + 1]) == y_test[:, k])
     return out
 

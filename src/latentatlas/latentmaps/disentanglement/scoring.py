@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+from collections.abc import Iterator
+
 import numpy as np
 
 from latentatlas.errors import ConfigError, DataError
@@ -41,3 +45,13 @@ def top_two_gap(matrix: np.ndarray) -> np.ndarray:
     m = np.sort(np.asarray(matrix, dtype=np.float64), axis=0)[::-1]  # (L, K), descending per column
     second = m[1] if len(m) > 1 else np.zeros(m.shape[1])
     return m[0] - second
+
+
+@contextlib.contextmanager
+def known_classes() -> Iterator[None]:
+    """Silence scikit-learn's "more unique classes than 50% of the samples ... could represent a regression
+    problem" warning: the labels here are classes by construction (a discrete factor or a histogram bin), and a
+    20-bin factor on a few dozen samples trips that heuristic."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The number of unique classes is greater than 50%")
+        yield
