@@ -96,6 +96,9 @@ def written_keys(tmp_path_factory):
     factors = {"kind": y, "size": rng.random(40)}  # the disentanglement section of analysis.json too
     latentatlas.analyze(x, y, class_names=list("abcd"), triplets=triplets, factors=factors).save(root / "analyze")
     keys.update(dict.fromkeys(flatten(json.loads((root / "analyze" / "analysis.json").read_text())), "analyze"))
+    sampled = latentatlas.analyze(x, y, metric="euclidean", triplets=triplets, queries=20, euclidean_sample=20)
+    sampled.save(root / "sampled")  # the estimate's keys and intervals
+    keys.update(dict.fromkeys(flatten(json.loads((root / "sampled" / "analysis.json").read_text())), "--queries"))
     return keys
 
 
@@ -111,6 +114,9 @@ def test_every_key_written_by_a_run_or_analyze_is_registered(written_keys):
         "retrieval.recall_at_5",
         "pairs.pair_auc",
         "spread.koleo",
+        "retrieval.precision_at_1_ci[1]",
+        "retrieval.estimate",
+        "distances.sampled",
     )
     assert set(expected) <= set(written_keys)  # the runs did exercise each kind of key
 

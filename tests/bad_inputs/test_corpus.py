@@ -8,6 +8,7 @@ import pytest
 from tests.bad_inputs import (
     cases_analyze,
     cases_analyze_inputs,
+    cases_analyze_queries,
     cases_cluster,
     cases_factors,
     cases_other,
@@ -19,6 +20,7 @@ from tests.bad_inputs.harness import run_case
 CASES = [
     *cases_analyze.CASES,
     *cases_analyze_inputs.CASES,
+    *cases_analyze_queries.CASES,
     *cases_factors.CASES,
     *cases_train.CASES,
     *cases_sweep.CASES,

@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentatlas.analysis.distances import class_distance_matrix
+from latentatlas.analysis.distances import class_distance_matrix, class_sample
 from latentatlas.analysis.ellipses import coverage_ellipses, pca_2d
 from latentatlas.analysis.inputs import METRICS, validate_embeddings
 from latentatlas.analysis.labels import encode_labels
 from latentatlas.analysis.pairs import pair_metrics
 from latentatlas.analysis.retrieval import retrieval_metrics
-from latentatlas.analysis.spread import spread_metrics
+from latentatlas.analysis.spread import SPREAD_SAMPLE, spread_metrics
 from latentatlas.device import resolve_device
 from latentatlas.dist import check_shards
 from latentatlas.errors import ConfigError, DataError
@@ -29,6 +29,9 @@ from latentatlas.jsonio import to_jsonable
 __all__ = ["Analysis", "analyze"]
 
 RETRIEVAL_K = (1, 5, 10)
+# Euclidean class means need all N^2 / 2 distances (no class-sum identity): above this many embeddings they are
+# computed on a seeded sample of about this many, stratified by class (docs/analyze.md).
+EUCLIDEAN_SAMPLE = 50_000
 
 
 @dataclass
@@ -97,6 +100,8 @@ def analyze(
     device: str | torch.device | None = None,
     queries: int | None = None,
     seed: int = 0,
+    euclidean_sample: int = EUCLIDEAN_SAMPLE,
+    spread_sample: int = SPREAD_SAMPLE,
     shard: bool = False,
 ) -> Analysis:
     """Measure the geometry of labelled embeddings.
@@ -112,7 +117,12 @@ def analyze(
         device: "auto", "cpu", "cuda" or None (cpu) for the pairwise distance computations.
         queries: evaluate retrieval on this many sampled queries (stratified by class, each exact against all N)
             with 95% intervals, instead of every point; None = every point (exact).
-        seed: the seed of that sample.
+        seed: the seed of that sample (and of the euclidean class matrix's sample).
+        euclidean_sample: above this many embeddings, the euclidean class matrix (O(N^2 D)) is computed on a
+            seeded sample of about this many, stratified by class (at least 2 per class); cosine and squared
+            euclidean are always exact (O(N D)).
+        spread_sample: rows of the seeded subsample of uniformity, KoLeo and nearest-neighbour distances
+            (O(N^2 D)); recorded as spread.n_subsample.
         shard: under torchrun, every process calls this alike and scores a share of the retrieval queries
             (`retrieval_metrics(shard=True)`); every process gets the one-process result.
     """
@@ -136,24 +146,38 @@ def analyze(
         check_shards(min(queries, len(x)) if isinstance(queries, int) else len(x), "queries")
     dev = resolve_device(device)
     xt, yt = torch.from_numpy(x), torch.from_numpy(codes)
-    dist = class_distance_matrix(xt, yt, metric=metric, exclude_self=exclude_self, device=dev)
-    # The cosine distance sees directions only, so the picture is drawn from the unit-normalized embeddings.
-    pca = pca_2d(torch.nn.functional.normalize(xt, dim=1) if metric == "cosine" else xt)
-    ellipses = coverage_ellipses(pca.coords, yt, coverage=coverage)
     # Squared euclidean distance ranks neighbours exactly as euclidean does, so retrieval uses the latter.
     # Cut-offs above the N - 1 other points are dropped rather than refused (tiny sets stay analyzable).
+    # Retrieval runs first: a bad query sample is refused before the other passes over the data.
     ks = tuple(k for k in RETRIEVAL_K if k <= len(x) - 1)
     retrieval = retrieval_metrics(
         xt, yt, metric="cosine" if metric == "cosine" else "euclidean", k=ks, knn_k=min(10, len(x) - 1), device=dev,
         queries=queries, seed=seed, shard=shard,
     )  # fmt: skip
-    spread = spread_metrics(xt, yt, metric=metric)
+    dist = _class_distances(xt, yt, counts, metric, exclude_self, dev, euclidean_sample, seed)
+    # The cosine distance sees directions only, so the picture is drawn from the unit-normalized embeddings.
+    pca = pca_2d(torch.nn.functional.normalize(xt, dim=1) if metric == "cosine" else xt)
+    ellipses = coverage_ellipses(pca.coords, yt, coverage=coverage)
+    spread = spread_metrics(xt, yt, metric=metric, max_points=spread_sample)
     pairs = None if idx is None else pair_metrics(xt[idx[:, 0]], xt[idx[:, 1]], xt[idx[:, 2]])
     return Analysis(
         n=len(x), dim=x.shape[1], metric=metric, coverage=float(coverage), exclude_self=exclude_self,
         class_names=names, counts=counts.tolist(), distances=dist, pca=pca, ellipses=ellipses,
         retrieval=retrieval, spread=spread, pairs=pairs, labels=codes, embeddings=x,
     )  # fmt: skip
+
+
+def _class_distances(xt, yt, counts, metric, exclude_self, dev, sample, seed):
+    """`class_distance_matrix` of all rows, or for euclidean above `sample` rows of `class_sample`'s rows: each
+    class-pair mean is then the mean over the sampled members' pairs, an unbiased estimate of the full one."""
+    n = len(yt)
+    if metric != "euclidean" or n <= sample:
+        return class_distance_matrix(xt, yt, metric=metric, exclude_self=exclude_self, device=dev)
+    rows = class_sample(yt.numpy(), sample, seed)
+    pick = torch.from_numpy(rows)
+    dist = class_distance_matrix(xt[pick], yt[pick], metric=metric, exclude_self=exclude_self, device=dev)
+    dist.counts, dist.n_points, dist.sampled = np.asarray(counts, dtype=np.int64), len(rows), True  # all N's counts
+    return dist
 
 
 def _check_triplets(triplets: object, n: int) -> torch.Tensor | None:

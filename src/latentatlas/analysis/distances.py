@@ -43,6 +43,8 @@ class ClassDistances:
     counts: np.ndarray
     metric: str
     exclude_self: bool
+    n_points: int | None = None  # embeddings behind the means: all N, or the stratified sample's size
+    sampled: bool = False
 
     @property
     def intra_mean(self) -> float:
@@ -82,6 +84,8 @@ class ClassDistances:
             "inter_mean": self.inter_mean,
             "inter_std": self.inter_std,
             "margin": self.margin,
+            "n_points": int(self.counts.sum()) if self.n_points is None else self.n_points,
+            "sampled": self.sampled,
         }
 
 
@@ -120,10 +124,7 @@ def class_distance_matrix(
     codes, classes, counts = as_labels(labels, xt.shape[0], device=xt.device)
     n = torch.as_tensor(counts, dtype=torch.float64, device=xt.device)  # (C,)
     if metric == "euclidean":
-        xt = xt.to(torch.float64)
-        onehot = torch.zeros(xt.shape[0], len(classes), dtype=torch.float64, device=xt.device)
-        onehot[torch.arange(xt.shape[0], device=xt.device), codes] = 1.0  # (N, C)
-        sums = _euclidean_class_sums(xt, onehot, memory_budget)
+        sums = _euclidean_class_sums(xt.to(torch.float64), codes, len(classes), memory_budget)
     else:
         sums = _gram_class_sums(xt, codes, len(classes), metric)  # (C, C) over all pairs, self-pairs included
     pairs = torch.outer(n, n)
@@ -144,6 +145,19 @@ def class_distance_matrix(
         )
         mean[np.flatnonzero(counts < 2), np.flatnonzero(counts < 2)] = np.nan
     return ClassDistances(mean, classes, counts.astype(np.int64), metric, exclude_self)
+
+
+def class_sample(codes: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
+    """Sorted row indices of a seeded sample of about `size` of the N rows with class codes (N,) in 0..C-1,
+    stratified by class: round(n_c * size / N) of class c, at least min(2, n_c) (so every class keeps an
+    intra-class pair), at most n_c."""
+    counts = np.bincount(codes)
+    order = np.argsort(codes, kind="stable")
+    starts = np.cumsum(counts) - counts
+    take = np.minimum(counts, np.maximum(2, np.rint(counts * size / len(codes)).astype(np.int64)))
+    rng = np.random.default_rng(seed)
+    parts = [order[s + rng.choice(c, t, replace=False)] for s, c, t in zip(starts, counts, take)]
+    return np.sort(np.concatenate(parts)).astype(np.int64)
 
 
 def _gram_class_sums(x: torch.Tensor, codes: torch.Tensor, n_classes: int, metric: str) -> torch.Tensor:
@@ -184,22 +198,32 @@ def _gram_class_sums(x: torch.Tensor, codes: torch.Tensor, n_classes: int, metri
     return torch.outer(q, n) + torch.outer(n, q) - 2.0 * (s @ s.T)
 
 
-def _euclidean_class_sums(x: torch.Tensor, onehot: torch.Tensor, memory_budget: int) -> torch.Tensor:
-    """(C, C) sums of ||a - b|| over all ordered pairs, blockwise over the upper triangle of the N x N matrix."""
+def _euclidean_class_sums(x: torch.Tensor, codes: torch.Tensor, n_classes: int, memory_budget: int) -> torch.Tensor:
+    """(C, C) sums of ||a - b|| over all ordered pairs, blockwise over the upper triangle of the N x N matrix.
+
+    Per-class sums are index additions by class code (O(B N) per block, no (N, C) one-hot table), so memory is
+    the (B, N) block plus O(B C) whatever the number of classes; the time is the N^2 / 2 distances.
+    """
     xc = x - x.mean(dim=0)
     sq = (xc * xc).sum(dim=1)  # (N,)
     n_rows = xc.shape[0]
-    sums = torch.zeros(onehot.shape[1], onehot.shape[1], dtype=torch.float64, device=x.device)
+    sums = torch.zeros(n_classes, n_classes, dtype=torch.float64, device=x.device)
     block = row_block(n_rows, memory_budget)
     for s in range(0, n_rows, block):
         e = min(s + block, n_rows)
         # (B, N - s) distances from rows s:e to rows s:, via ||a||^2 + ||b||^2 - 2 <a, b>.
         d = (sq[s:e, None] + sq[None, s:] - 2.0 * (xc[s:e] @ xc[s:].T)).clamp_(min=0.0).sqrt_()
         d[:, : e - s].fill_diagonal_(0.0)  # exact zeros for self-pairs, not sqrt(rounding error)
-        per_class = d @ onehot[s:]  # (B, C) row sums per column class
-        rows = onehot[s:e].T  # (C, B)
-        square = rows @ per_class  # (C, C) includes the (B, B) diagonal block once per ordered pair...
-        diag_block = rows @ (d[:, : e - s] @ onehot[s:e])  # ...but the later columns only once
-        later = square - diag_block
+        per_class = _by_class(d, codes[s:], n_classes, dim=1)  # (B, C) row sums per column class
+        square = _by_class(per_class, codes[s:e], n_classes, dim=0)  # (C, C): the (B, B) block once per pair...
+        diag_block = _by_class(_by_class(d[:, : e - s], codes[s:e], n_classes, 1), codes[s:e], n_classes, 0)
+        later = square - diag_block  # ...but the later columns only once
         sums += diag_block + later + later.T
     return sums
+
+
+def _by_class(values: torch.Tensor, codes: torch.Tensor, n_classes: int, dim: int) -> torch.Tensor:
+    """Sums of `values` along `dim` grouped by class code (codes: one per entry along dim)."""
+    shape = list(values.shape)
+    shape[dim] = n_classes
+    return torch.zeros(shape, dtype=values.dtype, device=values.device).index_add_(dim, codes, values)

@@ -20,31 +20,18 @@ from latentatlas.analysis.inputs import (
     as_matrix,
     centred_gram,
     check_metric,
-    row_block,
     scatter_matrix,
     symmetric_eigh,
 )
+from latentatlas.analysis.silhouette import silhouette
+from latentatlas.analysis.spread_blocks import sq_dist_blocks, unit_rows
 from latentatlas.errors import DataError
 
+__all__ = ["SPREAD_SAMPLE", "alignment", "effective_rank", "koleo", "koleo_by_batch", "mean_norm",
+           "nearest_neighbor_distances", "silhouette", "sphere_stats", "spread_metrics", "subsample_rows",
+           "uniformity"]  # fmt: skip
 
-def _unit(x: torch.Tensor) -> torch.Tensor:
-    norms = x.norm(dim=1, keepdim=True)
-    if bool((norms == 0).any()):
-        raise DataError("embeddings: some rows are all zeros and cannot be L2-normalized; drop those rows")
-    return x / norms
-
-
-def _sq_dist_blocks(x: torch.Tensor, memory_budget: int):
-    """Yield (start, end, (B, N) squared distances of rows start:end to all rows, self-pairs exactly 0)."""
-    xc = x - x.mean(dim=0)  # translation-free, so ||a||^2 + ||b||^2 - 2 <a, b> keeps its digits
-    sq = (xc * xc).sum(dim=1)
-    block = row_block(x.shape[0], memory_budget)
-    for s in range(0, x.shape[0], block):
-        e = min(s + block, x.shape[0])
-        d2 = (sq[s:e, None] + sq[None, :] - 2.0 * (xc[s:e] @ xc.T)).clamp_(min=0.0)
-        rows = torch.arange(e - s, device=d2.device)
-        d2[rows, rows + s] = 0.0
-        yield s, e, d2
+SPREAD_SAMPLE = 20_000  # rows of the seeded subsample of the O(N^2) spread metrics (docs/analyze.md)
 
 
 def alignment(x_a: Any, x_b: Any, alpha: float = 2.0) -> float:
@@ -53,7 +40,7 @@ def alignment(x_a: Any, x_b: Any, alpha: float = 2.0) -> float:
     Args:
         x_a, x_b: (N, D) embeddings, row i of each forming a positive pair.
     """
-    a, b = _unit(as_matrix(x_a, "x_a")), _unit(as_matrix(x_b, "x_b"))
+    a, b = unit_rows(as_matrix(x_a, "x_a")), unit_rows(as_matrix(x_b, "x_b"))
     if a.shape != b.shape:
         raise DataError(f"alignment: shapes {tuple(a.shape)} and {tuple(b.shape)} differ; pass paired rows")
     return float(((a - b).norm(dim=1) ** alpha).mean())
@@ -65,12 +52,12 @@ def uniformity(x: Any, t: float = 2.0, memory_budget: int = DEFAULT_MEMORY_BUDGE
     Args:
         x: (N, D) embeddings, N >= 2. Cost O(N^2 D); subsample large sets (see spread_metrics).
     """
-    u = _unit(as_matrix(x))
+    u = unit_rows(as_matrix(x))
     n = u.shape[0]
     if n < 2:
         raise DataError("embeddings: uniformity needs at least 2 rows")
     total = 0.0
-    for _, _, d2 in _sq_dist_blocks(u, memory_budget):
+    for _, _, d2 in sq_dist_blocks(u, memory_budget):
         total += float(torch.exp(-t * d2).sum())
     # The full N x N sum counts each pair twice and adds N self-terms exp(0) = 1. On the unit sphere
     # d^2 <= 4, so every term is >= exp(-4t): no underflow for usual t and no log-sum-exp needed.
@@ -92,13 +79,30 @@ def nearest_neighbor_distances(
     xt = as_matrix(x)
     if xt.shape[0] < 2:
         raise DataError("embeddings: nearest neighbours need at least 2 rows")
-    xt = _unit(xt) if normalize else xt
+    xt = unit_rows(xt) if normalize else xt
     out = torch.empty(xt.shape[0], dtype=torch.float64, device=xt.device)
-    for s, e, d2 in _sq_dist_blocks(xt, memory_budget):
+    for s, e, d2 in sq_dist_blocks(xt, memory_budget):
         rows = torch.arange(e - s, device=d2.device)
         d2[rows, rows + s] = torch.inf
         out[s:e] = d2.min(dim=1).values.sqrt()
     return out.cpu().numpy()
+
+
+def sphere_stats(x: Any, t: float = 2.0, memory_budget: int = DEFAULT_MEMORY_BUDGET) -> tuple[float, np.ndarray]:
+    """`uniformity(x, t)` and `nearest_neighbor_distances(x)` of L2-normalized rows in one blockwise pass over
+    the pairs (the same blocks, so the same values as the two functions; half the O(N^2 D) work)."""
+    u = unit_rows(as_matrix(x))
+    n = u.shape[0]
+    if n < 2:
+        raise DataError("embeddings: uniformity and nearest neighbours need at least 2 rows")
+    total = 0.0
+    nn = torch.empty(n, dtype=torch.float64, device=u.device)
+    for s, e, d2 in sq_dist_blocks(u, memory_budget):
+        total += float(torch.exp(-t * d2).sum())
+        rows = torch.arange(e - s, device=d2.device)
+        d2[rows, rows + s] = torch.inf
+        nn[s:e] = d2.min(dim=1).values.sqrt()
+    return math.log((total - n) / (n * (n - 1))), nn.cpu().numpy()
 
 
 def koleo(x: Any, eps: float = 1e-8) -> float:
@@ -120,7 +124,7 @@ def koleo_by_batch(x: Any, batch: int, parts: int, n_batches: int = 200, seed: i
         `{"batch", "parts", "n_batches", "whole", "micro", "whole_std", "micro_std"}` (means and sample stds over
         the batches).
     """
-    xt = _unit(as_matrix(x, "embeddings"))
+    xt = unit_rows(as_matrix(x, "embeddings"))
     n = xt.shape[0]
     if parts < 1 or batch < 2 * parts or batch % parts:
         raise DataError(f"koleo_by_batch: batch {batch} must be a multiple of parts {parts} with >= 2 rows per part")
@@ -174,52 +178,18 @@ def mean_norm(x: Any) -> float:
     return total / len(xt)
 
 
-def silhouette(x: Any, labels: Any, metric: str = "cosine", memory_budget: int = DEFAULT_MEMORY_BUDGET) -> float:
-    """Exact mean silhouette (Rousseeuw 1987): s_i = (b_i - a_i) / max(a_i, b_i), 0 for single-member classes.
-
-    a_i: mean distance to the other members of i's class; b_i: smallest mean distance to another class.
-    Cosine and sqeuclidean mean distances to a class come from class sums in O(N C D); euclidean is blockwise.
-
-    Args:
-        x: (N, D) embeddings; labels: (N,) integers with 2 <= C <= N - 1 classes.
-        metric: "cosine", "sqeuclidean" or "euclidean".
-    """
-    check_metric(metric)
-    xt = as_matrix(x)
-    codes, classes, counts = as_labels(labels, xt.shape[0], device=xt.device)
-    if not 2 <= len(classes) <= xt.shape[0] - 1:
-        raise DataError(f"labels: silhouette needs 2..N-1 classes, got {len(classes)}; check the labels")
-    n = torch.as_tensor(counts, dtype=torch.float64, device=xt.device)
-    onehot = torch.zeros(xt.shape[0], len(classes), dtype=torch.float64, device=xt.device)
-    rows = torch.arange(xt.shape[0], device=xt.device)
-    onehot[rows, codes] = 1.0
-    if metric == "cosine":
-        u = _unit(xt)
-        sums = u @ (onehot.T @ u).T  # (N, C) sum of cos to each class; self adds 1
-        sums = onehot.sum(dim=0) - sums  # sum of (1 - cos); self adds 0
-    elif metric == "sqeuclidean":
-        xc = xt - xt.mean(dim=0)
-        sq = (xc * xc).sum(dim=1)
-        sums = sq[:, None] * n - 2.0 * xc @ (onehot.T @ xc).T + (onehot.T @ sq)[None, :]  # self adds 0
-    else:
-        sums = torch.empty(xt.shape[0], len(classes), dtype=torch.float64, device=xt.device)
-        for s, e, d2 in _sq_dist_blocks(xt, memory_budget):
-            sums[s:e] = d2.sqrt_() @ onehot
-    own = n[codes]  # (N,)
-    a = sums[rows, codes] / (own - 1).clamp(min=1)
-    others = sums / n
-    others[rows, codes] = torch.inf
-    b = others.min(dim=1).values
-    s_i = (b - a) / torch.maximum(a, b)
-    s_i = torch.where((own > 1) & (torch.maximum(a, b) > 0), s_i, torch.zeros_like(s_i))
-    return float(s_i.mean())
+def subsample_rows(n: int, max_points: int, seed: int = 0) -> torch.Tensor:
+    """(min(n, max_points),) sorted int64 rows: all n, or a seeded uniform sample of max_points of them."""
+    if n <= max_points:
+        return torch.arange(n)
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:max_points].sort().values
 
 
 def spread_metrics(
     x: Any,
     labels: Any = None,
     metric: str = "cosine",
-    max_points: int = 20_000,
+    max_points: int = SPREAD_SAMPLE,
     seed: int = 0,
     bins: int = 30,
 ) -> dict[str, Any]:
@@ -232,22 +202,21 @@ def spread_metrics(
     Returns:
         dict: mean_norm, effective_rank (all rows), uniformity, koleo, nn_mean, nn_median, nn_hist_counts,
         nn_hist_edges (unit-sphere NN distances), n_subsample, subsampled, and silhouette (NaN unless
-        2 <= C <= N - 1) and silhouette_metric if labels are given.
+        2 <= C <= N - 1), silhouette_metric and silhouette_rows (all N for cosine and sqeuclidean, the subsample
+        for euclidean) if labels are given.
     """
     check_metric(metric)
     xt = as_matrix(x, dtype=None)  # no float64 copy of all rows: only the subsample is promoted
     codes = as_labels(labels, xt.shape[0])[0] if labels is not None else None
     n = xt.shape[0]
-    pick = torch.arange(n)
-    if n > max_points:
-        pick = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:max_points].sort().values
+    pick = subsample_rows(n, max_points, seed)
     sub = xt[pick.to(xt.device)]
-    nn = nearest_neighbor_distances(sub, normalize=True)
+    uniform, nn = sphere_stats(sub)
     counts, edges = np.histogram(nn, bins=bins)
     out: dict[str, Any] = {
         "mean_norm": mean_norm(xt),
         "effective_rank": effective_rank(xt),
-        "uniformity": uniformity(sub),
+        "uniformity": uniform,
         "koleo": float(-np.mean(np.log(nn + 1e-8))),
         "nn_mean": float(nn.mean()),
         "nn_median": float(np.median(nn)),
@@ -258,10 +227,11 @@ def spread_metrics(
     }
     if codes is not None:
         # cosine / sqeuclidean silhouettes are O(N C D): exact on all rows; euclidean uses the subsample.
-        rows = pick if metric == "euclidean" else torch.arange(n)
-        n_classes = len(torch.unique(codes[rows]))
+        pts, own = (sub, codes[pick.to(codes.device)]) if metric == "euclidean" else (xt, codes)  # no copy of all
+        n_classes = len(torch.unique(own))
         # Undefined unless 2 <= C <= N - 1 (e.g. a single class): NaN rather than failing the whole bundle.
-        ok = 2 <= n_classes <= len(rows) - 1
-        out["silhouette"] = silhouette(xt[rows.to(xt.device)], codes[rows].cpu().numpy(), metric) if ok else math.nan
+        ok = 2 <= n_classes <= len(own) - 1
+        out["silhouette"] = silhouette(pts, own.cpu().numpy(), metric) if ok else math.nan
+        out["silhouette_rows"] = int(len(own))
         out["silhouette_metric"] = metric
     return out

@@ -27,7 +27,9 @@ MIG, DCI and SAP against them go into analysis.json ('disentanglement'), the rep
 figures/factor_latent_information.png. A shapes (AE/VAE) run folder brings its generator's factors: its scores
 (FactorVAE and BetaVAE too) are recomputed on fresh figures unless --no-scores (docs/disentanglement.md).
 outputs in --out: analysis.json, figures/*.png, report.html (self-contained), projector/ with --projector,
-report.pdf with --pdf."""
+report.pdf with --pdf.
+--queries Q: retrieval metrics are estimated from Q queries sampled by class (--seed S), each scored exactly
+against all N embeddings; analysis.json and the report give each with its 95% interval (docs/analyze.md)."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -56,6 +58,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (must not exist, unless --force)")
     p.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     p.add_argument("--device", choices=DEVICES, default="auto")
+    # Sampled retrieval (issue 13): Q stratified queries, each exact against all N, with 95% intervals.
+    p.add_argument("--queries", type=int, metavar="Q", help="estimate retrieval from Q sampled queries")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of --queries and other samples")
     add_pdf_option(p)
     p.set_defaults(func=run)
 
@@ -84,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         data = load_embeddings(source, args.labels, args.label_column, args.class_names, exclude_columns=named)
     if data.labels is None:
         raise LatentAtlasError(f"{source}: no labels found; pass --labels FILE or --label-column NAME")
+    _check_queries(args.queries, len(data.embeddings))
     factors = None
     if args.factors is not None and args.scores is not False:
         from latentatlas.latentmaps.disentanglement import load_factors
@@ -106,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
         exclude_self=not args.include_self,
         triplets=triplets,
         device=device,
+        queries=args.queries,
+        seed=args.seed,
         factors=factors,
     )
     if rank() != 0:  # torchrun: the other processes scored their share of the queries; rank 0 writes
@@ -121,6 +129,14 @@ def run(args: argparse.Namespace) -> int:
     print(f"report: {out / 'report.html'}")
     write_report_pdf(args, out / "report.html")
     return 0
+
+
+def _check_queries(queries: int | None, n: int) -> None:
+    """--queries must be 1..N: refused before any slow work (the library checks the same)."""
+    if queries is not None and not 1 <= queries <= n:
+        raise LatentAtlasError(
+            f"--queries {queries} is outside 1..{n} (the number of embeddings); pick a count in that range"
+        )
 
 
 def _embed_run(run_dir: Path, args: argparse.Namespace):

@@ -30,6 +30,7 @@ from latentatlas.report.gallery import (
     write_confusion,
 )
 from latentatlas.report.page import Page, is_number, split_headline
+from latentatlas.report.quantities import format_value
 from latentatlas.report.runs import flatten
 
 REVIEW_MAX = 10_000  # embeddings the k-NN review looks at (a seeded subsample above)
@@ -101,11 +102,32 @@ def class_rows(a: Analysis) -> list[list[object]]:
 
 def numbers(a: Analysis) -> dict[str, Any]:
     """analysis.json's scalars as flat keys (`retrieval.precision_at_1`), without lists and per-class entries."""
-    flat = flatten({k: v for k, v in a.to_dict().items() if k not in ("class_names", "counts")})
+    tree = {k: v for k, v in a.to_dict().items() if k not in ("class_names", "counts")}
+    tree["distances"] = {k: v for k, v in tree["distances"].items() if k != "matrix"}  # C^2 entries, all skipped
+    flat = flatten(tree)
     skip = ("distances.classes", "distances.counts", "distances.matrix", "ellipses.ellipses", "ellipses.skipped",
             "spread.nn_hist", "distances.metric", "distances.exclude_self", "ellipses.coverage",
             "disentanglement")  # fmt: skip
-    return {k: v for k, v in flat.items() if not k.startswith(skip) and (is_number(v) or isinstance(v, str))}
+    keep = {k: v for k, v in flat.items() if not k.startswith(skip) and (is_number(v) or isinstance(v, str))}
+    return {k: v for k, v in keep.items() if "_ci[" not in k}  # intervals go beside their estimate
+
+
+def retrieval_table(page: Page, a: Analysis, nums: Mapping[str, Any], keys: list[str]) -> str:
+    """The headline table; for sampled queries (`--queries`) each estimate with its 95% interval, and a note
+    saying that these are estimates and from how many queries."""
+    r = a.retrieval
+    if not r.get("estimate"):
+        return page.table({k: [nums[k]] for k in keys}, ["value"])
+    rows = {}
+    for k in keys:
+        ci = r.get(k.removeprefix("retrieval.") + "_ci") if k.startswith("retrieval.") else None
+        rows[k] = [nums[k], "–" if ci is None else f"{format_value(k, ci[0])} – {format_value(k, ci[1])}"]
+    note = (f"<p class='note'>Estimates: retrieval was scored on {r['queries']:,} queries sampled by class "
+            f"(seed {r['seed']}) out of the {r['n_references']:,} embeddings, each ranked exactly against all "
+            f"{r['n_references']:,}; the {r['confidence']:.0%} confidence interval of each value over all the "
+            f"queries stands beside it ({r['n_lone_queries']:,} sampled queries alone in their class were left "
+            "out, as in the exact computation).</p>")  # fmt: skip
+    return note + page.table(rows, ["estimate", f"{r['confidence']:.0%} interval"])
 
 
 def mistakes_parts(a: Analysis, r: Review, images: Any = None, confusion_png: Path | None = None) -> list[str]:
@@ -146,7 +168,7 @@ def analysis_page(
     page.findings(analyze_findings(a.to_dict(), r.review, baseline(a)))
     nums = numbers(a)
     head, rest = split_headline(list(nums))
-    page.section("Retrieval quality", page.table({k: [nums[k]] for k in head}, ["value"]))
+    page.section("Retrieval quality", retrieval_table(page, a, nums, head))
     per_class = html.table(class_rows(a), CLASS_HEADERS, cls="classes") if full else ""
     page.section("Class distances", _img(figures, "class_distances"), per_class)
     page.section("PCA and coverage ellipses", _img(figures, "pca_ellipses"), AREA_NOTE if full else "")

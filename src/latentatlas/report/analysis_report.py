@@ -27,7 +27,16 @@ from latentatlas.report.disentanglement_section import (
     information_figure,
     write_information_figure,
 )
-from latentatlas.report.figures import heatmap, histogram, new_figure, png_uri, save_fig, scatter_with_ellipses
+from latentatlas.report.figures import (
+    SCATTER_MAX,
+    class_figure_size,
+    heatmap,
+    histogram,
+    new_figure,
+    png_uri,
+    save_fig,
+    scatter_with_ellipses,
+)
 
 __all__ = ["METRIC_LABELS", "make_figures", "notebook_html", "reading", "save_analysis", "summary_lines",
            "write_figures", "write_report"]  # fmt: skip
@@ -45,12 +54,19 @@ def figure_captions(a: Analysis) -> dict[str, str]:
     metric = METRIC_LABELS[a.metric]
     self_note = "self-pairs excluded" if a.exclude_self else "self-pairs (distance 0) included"
     basis = "L2-normalized embeddings" if a.metric == "cosine" else "embeddings"
+    d = a.distances
+    over = (f" Over a class-stratified seeded sample of {d.n_points:,} of the {a.n:,} embeddings (euclidean means "
+            "need every pair: N² of them)." if getattr(d, "sampled", False) else "")  # fmt: skip
+    drawn = (f" Drawn: a seeded random {SCATTER_MAX:,} of the {a.n:,} points; the PCA and the ellipses use all of "
+             "them." if a.n > SCATTER_MAX else "")  # fmt: skip
+    n_sub = int(a.spread.get("n_subsample", a.n))
+    sub = f" Over the spread metrics' seeded subsample of {n_sub:,} of the {a.n:,} embeddings." if n_sub < a.n else ""
     return {
-        "class_distances": f"Mean {metric} between classes; diagonal: intra-class, {self_note}.",
+        "class_distances": f"Mean {metric} between classes; diagonal: intra-class, {self_note}.{over}",
         "pca_ellipses": f"2-D PCA of the {basis}, same scale on both axes; each ellipse covers {a.coverage:.0%} of "
-        "its class's points (center: median).",
+        f"its class's points (center: median).{drawn}",
         "nn_distances": "Histogram of each embedding's euclidean distance to its nearest neighbour after L2 "
-        "normalization (the distance KoLeo uses); a pile near 0 means collapsed or duplicated embeddings.",
+        f"normalization (the distance KoLeo uses); a pile near 0 means collapsed or duplicated embeddings.{sub}",
     }
 
 
@@ -58,7 +74,7 @@ def make_figures(a: Analysis) -> dict[str, tuple[Figure, str]]:
     """name -> (figure, caption): class-distance heatmap, PCA scatter with ellipses, NN-distance histogram."""
     metric = METRIC_LABELS[a.metric]
     c = len(a.class_names)
-    fig, ax = new_figure(max(5.5, 0.55 * c + 3), max(4.5, 0.5 * c + 2))
+    fig, ax = new_figure(*class_figure_size(c, 0.55, 3, 2))
     heatmap(ax, as_array(a.distances.matrix), a.class_names, cbar_label=f"mean {metric}")
     ax.set_title(f"Mean {metric} between classes")
     caps = figure_captions(a)
@@ -190,6 +206,11 @@ def summary_lines(a: Analysis, disentanglement: dict | None = None) -> list[str]
     for title, numbers in (("retrieval", a.retrieval), ("spread", a.spread), ("pairs", a.pairs)):
         if numbers:
             lines.append(f"{title}: " + ", ".join(f"{k} {v}" for k, v in _scalars(numbers)))
+    r = a.retrieval
+    if r.get("estimate"):
+        bounds = ", ".join(f"{k[:-3]} [{_f(v[0])}, {_f(v[1])}]" for k, v in r.items() if k.endswith("_ci"))
+        lines.append(f"retrieval is an estimate from {r['queries']:,} of the {r['n_references']:,} queries "
+                     f"(seed {r['seed']}); {r['confidence']:.0%} intervals: {bounds}")  # fmt: skip
     return lines + disentanglement_lines(disentanglement) + reading(a)[2:]
 
 

@@ -24,7 +24,18 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.image import AxesImage  # noqa: E402
 from matplotlib.patches import Ellipse  # noqa: E402
 
-__all__ = ["class_colors", "heatmap", "histogram", "new_figure", "save_fig", "scatter_with_ellipses"]
+__all__ = ["SCATTER_MAX", "class_colors", "class_figure_size", "heatmap", "histogram", "new_figure", "save_fig",
+           "scatter_with_ellipses"]  # fmt: skip
+
+SCATTER_MAX = 5000  # points a scatter draws at most (a seeded random subset above; captions say so)
+LEGEND_MAX = 20  # classes named in a scatter's legend
+TICKS_MAX = 60  # class names on a heatmap axis (evenly spaced ones above)
+FIGURE_MAX = 16.0  # inches: per-class figures stop growing (a 1,000-class matrix stays a readable picture)
+
+
+def class_figure_size(c: int, per: float, extra_w: float, extra_h: float) -> tuple[float, float]:
+    """(width, height) in inches of a figure with one row/column per class, growing with c up to FIGURE_MAX."""
+    return min(FIGURE_MAX, max(5.5, per * c + extra_w)), min(FIGURE_MAX - 1, max(4.5, per * c + extra_h))
 
 
 def new_figure(width: float = 6.4, height: float = 4.8) -> tuple[Figure, Axes]:
@@ -82,9 +93,10 @@ def heatmap(
     col_names = row_names if col_names is None else col_names
     if m.shape != (len(row_names), len(col_names)):
         raise ValueError(f"matrix shape {m.shape} does not match {len(row_names)} x {len(col_names)} names")
-    image = ax.imshow(m, cmap=cmap, aspect="auto")
-    ax.set_xticks(range(len(col_names)), labels=list(col_names), rotation=45, ha="right", rotation_mode="anchor")
-    ax.set_yticks(range(len(row_names)), labels=list(row_names))
+    image = ax.imshow(m, cmap=cmap, aspect="auto", interpolation="nearest")
+    cols, rows = _ticks(len(col_names)), _ticks(len(row_names))
+    ax.set_xticks(cols, labels=[col_names[i] for i in cols], rotation=45, ha="right", rotation_mode="anchor")
+    ax.set_yticks(rows, labels=[row_names[i] for i in rows])
     cbar = ax.figure.colorbar(image, ax=ax)
     cbar.set_label(cbar_label)
     if annotate if annotate is not None else max(m.shape) <= 20:
@@ -97,13 +109,18 @@ def heatmap(
     return image
 
 
+def _ticks(n: int) -> list[int]:
+    """Indices of the names an axis of n classes shows: all up to TICKS_MAX, else TICKS_MAX evenly spaced."""
+    return list(range(n)) if n <= TICKS_MAX else sorted({int(i) for i in np.linspace(0, n - 1, TICKS_MAX)})
+
+
 def scatter_with_ellipses(
     ax: Axes,
     coords: np.ndarray,
     labels: np.ndarray,
     names: Sequence[str],
     ellipses: Sequence[tuple[Sequence[float], Sequence[float], float] | None] | None = None,
-    max_points: int = 5000,
+    max_points: int = SCATTER_MAX,
     seed: int = 0,
 ) -> None:
     """Scatter 2-D points coloured by class, with one ellipse per class and a legend.
@@ -113,7 +130,8 @@ def scatter_with_ellipses(
         labels: (N,) int class codes 0..C-1 into `names`.
         ellipses: per class `(center (2,), semi_axes (2,), angle_deg)` or None (no ellipse); `semi_axes[0]`
             lies along `angle_deg`, counter-clockwise from the x axis, as in matplotlib's `Ellipse`.
-        max_points: draw a random subset of that many points (the ellipses still describe all of them).
+        max_points: draw a seeded random subset of that many points (the ellipses still describe all of them).
+            The legend names the first LEGEND_MAX classes.
     """
     coords, labels = np.asarray(coords, dtype=float), np.asarray(labels)
     shown = np.arange(len(coords))
@@ -123,17 +141,19 @@ def scatter_with_ellipses(
     size = max(2.0, min(20.0, 4000 / max(len(shown), 1)))
     for c, name in enumerate(names):
         idx = shown[labels[shown] == c]
-        ax.scatter(coords[idx, 0], coords[idx, 1], s=size, color=colors[c], alpha=0.55, linewidths=0, label=name)
+        label = name if c < LEGEND_MAX else None
+        ax.scatter(coords[idx, 0], coords[idx, 1], s=size, color=colors[c], alpha=0.55, linewidths=0, label=label)
         if ellipses is not None and ellipses[c] is not None:
             center, semi, angle = ellipses[c]
             ax.add_patch(
                 Ellipse(
                     (float(center[0]), float(center[1])), 2 * float(semi[0]), 2 * float(semi[1]),
-                    angle=float(angle), fill=False, edgecolor=colors[c], linewidth=1.8,
+                    angle=float(angle), fill=False, edgecolor=colors[c], linewidth=1.8 if len(names) <= 50 else 0.6,
                 )
             )  # fmt: skip
             ax.plot(float(center[0]), float(center[1]), marker="+", color=colors[c], markersize=9)
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, markerscale=2, frameon=False)
+    title = f"first {LEGEND_MAX} of {len(names):,} classes" if len(names) > LEGEND_MAX else None
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, markerscale=2, frameon=False, title=title)
 
 
 def histogram(ax: Axes, counts: Sequence[float], edges: Sequence[float], xlabel: str, ylabel: str = "count") -> None:

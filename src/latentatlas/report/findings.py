@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from latentatlas.analysis.spread import koleo, uniformity
+from latentatlas.analysis.spread import sphere_stats
 from latentatlas.report import html
 from latentatlas.report.quantities import display_name, format_value, is_missing
 from latentatlas.report.references import references_for
@@ -153,11 +153,20 @@ def margin_sentence(prefix: str, numbers: Mapping[str, Any], reference: str = ""
     return Finding(f"{name} {m:.3f} (inter-class {inter:.3f} minus intra-class {intra:.3f}): {verdict}{reference}.")
 
 
+def estimate_note(r: Mapping[str, Any]) -> str:
+    """For sampled retrieval (`--queries`): "; estimated from 10,000 of the 1,000,000 queries, 95% interval
+    0.741-0.758" (precision@1's interval)."""
+    lo, hi = r.get("precision_at_1_ci") or (None, None)
+    interval = f", 95% interval {_v('precision_at_1', lo)}–{_v('precision_at_1', hi)}" if lo is not None else ""
+    return f"; an estimate from {r['queries']:,} of the {r['n_references']:,} queries{interval}"
+
+
 def random_spread(n: int, dim: int, seed: int = 0) -> dict[str, float]:
     """KoLeo and uniformity of `n` random Gaussian directions in `dim` dimensions, the baseline of
     `spread_sentence`. Cost O(n^2 dim): pass the analysis' `spread.n_subsample` as n."""
     x = np.random.default_rng(seed).standard_normal((int(n), int(dim)))
-    return {"koleo": koleo(x), "uniformity": uniformity(x)}
+    uniform, nn = sphere_stats(x)  # one pass over the pairs for both
+    return {"koleo": float(-np.mean(np.log(nn + 1e-8))), "uniformity": uniform}
 
 
 def metric_run_findings(
@@ -219,15 +228,9 @@ def analyze_findings(
         )
     ]
     if get_number(r, "precision_at_1") is not None:
-        out.append(
-            precision_sentence(
-                "precision_at_1",
-                r["precision_at_1"],
-                "embeddings",
-                "embedding",
-                get_number(r, "mean_average_precision_at_r"),
-            )
-        )
+        map_r = get_number(r, "mean_average_precision_at_r")
+        p1 = precision_sentence("precision_at_1", r["precision_at_1"], "embeddings", "embedding", map_r)
+        out.append(Finding(p1.text[:-1] + estimate_note(r) + ".") if r.get("estimate") else p1)
     out.append(confusion_sentence(d.get("matrix"), names, review))
     out.append(spread_sentence(get_number(s, "koleo"), get_number(s, "uniformity"), random))
     numbers = {"margin": d.get("margin"), "inter": d.get("inter_mean"), "intra": d.get("intra_mean")}

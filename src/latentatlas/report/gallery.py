@@ -16,8 +16,9 @@ from PIL import Image
 
 from latentatlas.analysis.confusion import KnnReview
 from latentatlas.report import html
-from latentatlas.report.figures import heatmap, new_figure, save_fig
+from latentatlas.report.figures import class_figure_size, heatmap, new_figure, save_fig
 
+TABLE_MAX = 50  # classes up to which the page also shows the confusion matrix as counts
 THUMB = 64  # pixels on the page; smaller images are enlarged without smoothing
 
 
@@ -26,7 +27,7 @@ def plot_confusion(review: KnnReview, class_names: Sequence[str]):
     c = review.confusion.astype(np.float64)
     shares = c / np.maximum(c.sum(axis=1, keepdims=True), 1)
     n = len(class_names)
-    fig, ax = new_figure(max(5.5, 0.6 * n + 3), max(4.5, 0.55 * n + 2))
+    fig, ax = new_figure(*class_figure_size(n, 0.6, 3, 2))
     heatmap(ax, shares, list(class_names), cbar_label="share of the true class's queries")
     ax.set_xlabel(f"predicted class (majority of the {review.k} nearest, {review.metric})")
     ax.set_ylabel("true class")
@@ -41,6 +42,9 @@ def write_confusion(review: KnnReview, class_names: Sequence[str], path: str | P
 
 def confusion_table(review: KnnReview, class_names: Sequence[str]) -> str:
     """The confusion matrix as counts: a row per true class, a column per predicted class, the diagonal bold."""
+    if len(class_names) > TABLE_MAX:
+        return (f"<p class='note'>{len(class_names):,} classes: the {len(class_names) ** 2:,} counts are left out of "
+                "the page (the figure shows the shares).</p>")  # fmt: skip
     names = [html.escape(c) for c in class_names]
     head = "<tr><th>true class \u2193 predicted \u2192</th>" + "".join(f"<th>{c}</th>" for c in names) + "</tr>"
     body = []
