@@ -5,9 +5,9 @@ One engine: the ranking is the geometry layer's (`latentatlas.analysis.neighbour
 explorer's neighbours are exactly the ones retrieval metrics count, and any speed-up there speeds up the explorer.
 The references are prepared once (`make_scorer`), so a served query costs one (B, N) product and a top-k.
 A query of a few points among N >= 100,000 cosine points (`--serve`) first reads a float16 copy of the unit rows
-(the float32 product is memory-bound: half the bytes, ~2.8x faster here), then rescores in float32 every point
-whose coarse score is within twice the coarse error bound of the k-th coarse score. No true neighbour can lie
-below that cut, so the answer is the exact one (`_coarse_candidates`).
+(the float32 product is memory-bound; at 1,000,000 x 128 a served click went from 72 ms to 16 ms here), then
+rescores in float32 every point whose coarse score is within twice the coarse error bound of the k-th coarse
+score. No true neighbour can lie below that cut, so the answer is the exact one (`_coarse_candidates`).
 The point itself is left out. Distances of the k found neighbours
 are then recomputed in float64 from the embeddings, so the listed numbers are not float32 score differences.
 """
