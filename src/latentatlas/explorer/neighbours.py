@@ -70,30 +70,31 @@ class NeighbourIndex:
             raise ConfigError(f"k: {k} is outside 1..{self.n - 1} (the number of other points); lower it")
         ref = self.scorer_.ref
         rows_t = torch.as_tensor(np.asarray(rows, dtype=np.int64).reshape(-1), device=ref.device)
-        if self.metric == "cosine" and self.n >= COARSE_MIN_POINTS and len(rows_t) <= COARSE_MAX_ROWS:
-            with self._lock:
-                idx = torch.stack([self._coarse_query(int(r), k) for r in rows_t])
-            return idx.cpu().numpy(), self._distances(rows_t, idx).cpu().numpy()
+        coarse = self.metric == "cosine" and self.n >= COARSE_MIN_POINTS and len(rows_t) <= COARSE_MAX_ROWS
         with self._lock:
-            buffer = torch.empty(len(rows_t), self.n, dtype=ref.dtype, device=ref.device)
-            scores = self.scorer_.scores(self.scorer_.queries(self.x_[rows_t]), buffer)  # (B, N)
-            scores[torch.arange(len(rows_t), device=ref.device), rows_t] = -torch.inf  # not its own neighbour
-            idx = top_k_by_index(scores, k)  # (B, k)
+            idx = torch.stack([self._coarse_query(r, k) for r in rows_t]) if coarse else self._plain(rows_t, k)
         return idx.cpu().numpy(), self._distances(rows_t, idx).cpu().numpy()
 
-    def _coarse_query(self, row: int, k: int) -> torch.Tensor:
-        """(k,) exact neighbours of one point: a float16 pass over all N, then float32 scores of the candidates."""
+    def _plain(self, rows: torch.Tensor, k: int) -> torch.Tensor:
+        """(B, k) neighbours of the points `rows` (B,) from one float32 (B, N) product."""
+        ref = self.scorer_.ref
+        buffer = torch.empty(len(rows), self.n, dtype=ref.dtype, device=ref.device)
+        scores = self.scorer_.scores(self.scorer_.queries(self.x_[rows]), buffer)  # (B, N)
+        scores[torch.arange(len(rows), device=ref.device), rows] = -torch.inf  # not its own neighbour
+        return top_k_by_index(scores, k)
+
+    def _coarse_query(self, row: torch.Tensor, k: int) -> torch.Tensor:
+        """(k,) exact neighbours of one point (a 0-d index): a float16 pass over all N, then float32 scores of the
+        candidates."""
         ref = self.scorer_.ref
         if self.coarse_ is None:
             self.coarse_ = ref.to(torch.float16)
-        q = self.scorer_.queries(self.x_[row : row + 1])  # (1, D) unit row, float32
+        q = self.scorer_.queries(self.x_[row[None]])  # (1, D) unit row, float32
         coarse = torch.mm(q.to(torch.float16), self.coarse_.T).float()[0]  # (N,)
         coarse[row] = -torch.inf
         cand = _coarse_candidates(coarse, k)
         if cand is None:  # no safe cut (degenerate scores): the plain product
-            scores = self.scorer_.scores(q, torch.empty(1, self.n, dtype=q.dtype, device=q.device))
-            scores[0, row] = -torch.inf
-            return top_k_by_index(scores, k)[0]
+            return self._plain(row[None], k)[0]
         exact = torch.mm(q, ref.index_select(0, cand).T)  # (1, C) float32; the point itself is no candidate
         return cand[top_k_by_index(exact, k)[0]]  # candidates ascend by index, so ties stay in index order
 

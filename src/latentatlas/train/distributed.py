@@ -8,12 +8,13 @@ mean over equal micro-batches). Rank 0 alone writes metrics, checkpoints and rep
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
+
+from latentatlas.dist import join_from_env, launched
 
 
 @dataclass
@@ -35,17 +36,11 @@ class DistInfo:
 
 def init_distributed(device: torch.device) -> tuple[DistInfo, torch.device]:
     """Join the process group torchrun describes in the environment (WORLD_SIZE > 1); a no-op otherwise."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
+    if not launched():
         return DistInfo(), device
-    info = DistInfo(int(os.environ["RANK"]), world, int(os.environ.get("LOCAL_RANK", "0")))
-    if device.type == "cuda":
-        device = torch.device("cuda", info.local_rank)
-        torch.cuda.set_device(device)
-    if not dist.is_initialized():
-        backend = "nccl" if device.type == "cuda" else "gloo"
-        dist.init_process_group(backend, timeout=dt.timedelta(minutes=30))
-    return info, device
+    device = join_from_env(device)  # gloo on CPU, NCCL on GPU LOCAL_RANK
+    env = os.environ
+    return DistInfo(int(env["RANK"]), int(env["WORLD_SIZE"]), int(env.get("LOCAL_RANK", "0"))), device
 
 
 def broadcast_object(obj, info: DistInfo):
