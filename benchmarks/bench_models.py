@@ -2,9 +2,9 @@
 
 Measures (1) a 2048x2048 fp32 matmul, (2) forward+backward of every convolution shape of the CNN embedder
 alone (batch 128, channels-last on/off), (3) full training steps (forward, backward, Adam) at batch 128 on
-32x32 inputs for the CNN (channels-last on/off) and VGG11. Model FLOPs come from a forward-hook
-multiply-accumulate counter (2 FLOPs per MAC, x3 for forward + backward). Timings take the median of
-repeated runs after warm-up; on a shared machine, numbers move by 2x from run to run.
+32x32 inputs for the CNN (channels-last on/off), the whitened CNN of `cifar10-embed` and VGG11. Model FLOPs
+come from a forward-hook multiply-accumulate counter (2 FLOPs per MAC, x3 for forward + backward). Timings take
+the median of repeated runs after warm-up; on a shared machine, numbers move by 2x from run to run.
 """
 
 from __future__ import annotations
@@ -20,9 +20,12 @@ from latentatlas.config import load_config
 from latentatlas.configs import CONFIG_DIR
 from latentatlas.models.cnn import ConvEmbedder
 from latentatlas.models.vgg import VGG11Embedder
+from latentatlas.models.whitened import WhitenedConvNet
 
 _M = load_config(CONFIG_DIR / "cifar10-triplet.yaml").model
 DEFAULT = {"widths": tuple(_M.cnn_widths), "stem_width": _M.cnn_stem, "blocks": _M.cnn_blocks}  # the shipped default
+_E = load_config(CONFIG_DIR / "cifar10-embed.yaml").model
+EMBED = {"widths": tuple(_E.cnn_widths), "patch": _E.whiten_patch, "embedding_dim": _E.embedding_dim}
 
 BATCH = 128
 
@@ -112,6 +115,7 @@ def run(quick: bool = False) -> str:
     models = {
         "CNN (default of cifar10-triplet), channels-last": lambda: ConvEmbedder(channels_last=True, **DEFAULT),
         "CNN (default of cifar10-triplet), NCHW": lambda: ConvEmbedder(channels_last=False, **DEFAULT),
+        f"whitened CNN {list(EMBED['widths'])} (cifar10-embed), channels-last": lambda: WhitenedConvNet(**EMBED),
         "VGG11 + Linear(512, 128), channels-last": lambda: VGG11Embedder(channels_last=True),
     }
     if not quick:
