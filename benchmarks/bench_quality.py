@@ -1,19 +1,28 @@
-"""Quality per CPU-minute on CIFAR-10: test precision@1, MAP@R and pair AUC after 10 and 20 minutes of training.
+"""Quality per CPU-minute on CIFAR-10: test precision@1, MAP@R, k-NN accuracy and pair AUC after 5, 10, 20 minutes.
 
-The default config (`cifar10-triplet`: fast CNN, mined class-balanced batches, cosine schedule over the time
-budget) next to the seed protocol (`cifar10-seed`: VGG11, fixed triplets, Adam 5e-4) under the same budgets.
-Data: the shared CIFAR-10 training images (JPEG zip, 50,000 images); without the official test batch, 10% of the
-images (stratified) are the test split, never seen in training. The seed's VGG11 starts from random weights here
-(no internet for the ImageNet file), which the table says.
-Run alone: `python -m benchmarks.run_all --only bench_quality` (about an hour; not part of `make bench`).
+The study of issue 15: the budget-aware recipe (`cifar10-embed`: whitened CNN, cosine classifier with label
+smoothing, a linear schedule that ends with the budget, flip-averaged test embeddings), the earlier default
+(`cifar10-triplet`) and a plain softmax classifier on the same network and recipe (`model.normalize=false`, its
+head's output as embeddings), each after 5, 10 and 20 minutes with 2 seeds, plus one 40-minute run of the recipe,
+and single-seed 5-minute ablations that each remove one choice of the recipe. The seed sets the split too, so the
+two seeds are two test splits (5,000 images each, 10% of the shared CIFAR-10 training images, never trained on).
+
+About 5 hours of machine time in all, so the study is resumable across sessions and machines: each finished run's
+numbers are written to `benchmarks/results/quality/<run>.json` (committed) and skipped when the study is rerun;
+runs go in priority order (seed 0 of the main budgets first); `LATENTATLAS_QUALITY_MINUTES` caps the wall time of
+one invocation (no run starts that would not end within it), and rows not yet measured say so in the table.
+Run alone: `python -m benchmarks.run_all --only bench_quality` (not part of `make bench`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
+import statistics
 import tempfile
+import time
 from pathlib import Path
 
 from latentatlas.config import load_config
@@ -22,51 +31,133 @@ from latentatlas.tasks.pipeline import train
 
 ROOT = Path(__file__).resolve().parent.parent
 ZIP = Path(os.environ.get("LATENTATLAS_CIFAR_ZIP", ROOT.parent / "shared" / "data" / "cifar10-train-jpg.zip"))
+RESULTS = ROOT / "benchmarks" / "results" / "quality"
+EVAL_MINUTES = 1.5  # test embedding, analysis and report after the budget (measured: about a minute)
 
-RUNS = [
-    ("cifar10-triplet", 10, []),
-    ("cifar10-triplet", 20, []),
-    ("cifar10-seed", 10, ["model.pretrained=null"]),
-    ("cifar10-seed", 20, ["model.pretrained=null"]),
-]
+SOFTMAX = ["loss.metric.name=softmax", "loss.metric.softmax.label_smoothing=0.1", "model.normalize=false"]
+# each row: one choice of cifar10-embed undone, everything else kept
+ABLATIONS = {
+    "embed - whitening (plain CNN, stem 16)": ["model.kind=cnn", "model.cnn_stem=16"],
+    "embed - label smoothing": ["loss.metric.normalized_softmax.label_smoothing=0"],
+    "embed - flip averaging": ["model.flip_average=false"],
+    "embed - linear schedule (cosine)": ["train.schedule=cosine"],
+    "embed - cosine classifier (mined triplets)": ["loss.metric.name=triplet", "loss.mining=all", "loss.margin=0.2"],
+}
+LABELS = {"cifar10-embed": "cifar10-embed", "softmax": "softmax baseline", "cifar10-triplet": "cifar10-triplet"}
 
 
-def _row(name: str, minutes: float, s: dict) -> str:
-    nan = float("nan")
-    return (
-        f"| {name} | {minutes:g} | {s['epochs_trained']} | {s.get('test_precision_at_1', nan):.4f} | "
-        f"{s.get('test_map_at_r', nan):.4f} | {s.get('test_pair_auc', nan):.4f} | {s.get('test_margin', nan):.4f} | "
-        f"{s['train_time_s'] / 60:.1f} |"
-    )
+def plan() -> list[tuple[str, str, str, float, int, list[str]]]:
+    """(key, arm, config file, minutes, seed, overrides) in the order they run."""
+    arms = {"cifar10-embed": ("cifar10-embed", []), "softmax": ("cifar10-embed", SOFTMAX),
+            "cifar10-triplet": ("cifar10-triplet", [])}  # fmt: skip
+    order = [("cifar10-embed", 20), ("cifar10-embed", 10), ("softmax", 20), ("cifar10-triplet", 20),
+             ("cifar10-embed", 5), ("softmax", 10), ("cifar10-triplet", 10), ("softmax", 5),
+             ("cifar10-triplet", 5)]  # fmt: skip
+    runs = [(f"{arm}-{m}min-seed0", arm, arms[arm][0], m, 0, arms[arm][1]) for arm, m in order]
+    runs += [
+        (f"ablation-{i}-5min-seed0", "ablation", "cifar10-embed", 5, 0, o) for i, o in enumerate(ABLATIONS.values())
+    ]
+    runs += [(f"{arm}-{m}min-seed1", arm, arms[arm][0], m, 1, arms[arm][1]) for arm, m in order]
+    runs.append(("cifar10-embed-40min-seed0", "long", "cifar10-embed", 40, 0, []))
+    return runs
+
+
+def _train(config: str, minutes: float, seed: int, extra: list[str], run_dir: Path) -> dict:
+    overrides = [f"data.images.path={ZIP}", f"train.max_minutes={minutes}", "train.epochs=1000",
+                 "train.progress=false", f"seed={seed}", *extra]  # fmt: skip
+    shutil.rmtree(run_dir, ignore_errors=True)
+    train(load_config(CONFIG_DIR / f"{config}.yaml", overrides), run_dir=run_dir)
+    return json.loads((run_dir / "summary.json").read_text())
+
+
+def _measure(quick: bool) -> tuple[dict[str, dict], list[str]]:
+    """Numbers of every run of the plan measured so far (running what the time cap allows), and the keys left."""
+    if quick:
+        tmp = Path(tempfile.mkdtemp())
+        runs = [r for r in plan() if r[0] in ("cifar10-embed-20min-seed0", "softmax-20min-seed0")]
+        return {k: _train(c, 0.3, s, ["data.images.limit=1500", *o], tmp / k) for k, _, c, _, s, o in runs}, []
+    cap = float(os.environ.get("LATENTATLAS_QUALITY_MINUTES", "inf"))
+    start, done, left = time.monotonic(), {}, []
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for key, _arm, config, minutes, seed, extra in plan():
+        path = RESULTS / f"{key}.json"
+        if path.exists():
+            done[key] = json.loads(path.read_text())
+            continue
+        if (time.monotonic() - start) / 60 + minutes + EVAL_MINUTES > cap:
+            left.append(key)
+            continue
+        began = time.monotonic()
+        summary = _train(config, minutes, seed, extra, ROOT / ".cache" / "bench_quality" / key)
+        summary |= {"wall_s": round(time.monotonic() - began, 1), "measured": dt.date.today().isoformat(),
+                    "config": config, "overrides": extra, "seed": seed, "budget_minutes": minutes}  # fmt: skip
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(summary, indent=1, sort_keys=True))
+        tmp.replace(path)  # a run interrupted before this line leaves no file and is rerun
+        done[key] = summary
+    return done, left
+
+
+def _cell(values: list[float]) -> str:
+    if not values:
+        return "not run yet"
+    if len(values) == 1:
+        return f"{values[0]:.3f}"
+    return f"{statistics.mean(values):.3f} ({', '.join(f'{v:.3f}' for v in values)})"
+
+
+METRICS = [("test_precision_at_1", "precision@1"), ("test_map_at_r", "MAP@R"), ("test_knn_accuracy", "k-NN acc."),
+           ("test_pair_auc", "pair AUC")]  # fmt: skip
+
+
+def _table(done: dict[str, dict], quick: bool) -> list[str]:
+    head = "| run | budget (min) | seeds | epochs | " + " | ".join(m for _, m in METRICS) + " |"
+    rows = [head, "|" + "---|" * (4 + len(METRICS))]
+    groups: dict[tuple[str, float], list[dict]] = {}
+    for key, arm, _config, minutes, _seed, _ in plan():
+        if arm in ("ablation", "long"):
+            continue
+        groups.setdefault((arm, minutes), []).extend([done[key]] if key in done else [])
+    for (arm, minutes), runs in groups.items():
+        epochs = ", ".join(str(r["epochs_trained"]) for r in runs) or "-"
+        cells = [_cell([r[k] for r in runs if k in r]) for k, _ in METRICS]
+        rows.append(f"| {LABELS[arm]} | {minutes:g} | {len(runs)} of 2 | {epochs} | " + " | ".join(cells) + " |")
+    long = done.get("cifar10-embed-40min-seed0")
+    cells = [_cell([long[k]] if long else []) for k, _ in METRICS]
+    rows.append(f"| cifar10-embed | 40 | {1 if long else 0} of 1 | {long['epochs_trained'] if long else '-'} | "
+                + " | ".join(cells) + " |")  # fmt: skip
+    if quick:
+        return rows
+    rows += ["", "What each choice of the recipe bought (5 minutes, seed 0; each row undoes one choice):", "",
+             "| run | epochs | " + " | ".join(m for _, m in METRICS) + " |",
+             "|" + "---|" * (2 + len(METRICS))]  # fmt: skip
+    base = done.get("cifar10-embed-5min-seed0")
+    named = [("cifar10-embed (all choices)", base)]
+    named += [(name, done.get(f"ablation-{i}-5min-seed0")) for i, name in enumerate(ABLATIONS)]
+    for name, r in named:
+        cells = [_cell([r[k]] if r else []) for k, _ in METRICS]
+        rows.append(f"| {name} | {r['epochs_trained'] if r else '-'} | " + " | ".join(cells) + " |")
+    return rows
 
 
 def run(quick: bool = False) -> str:
-    runs = [(n, 0.5, ["data.images.limit=2000", *o]) for n, _, o in RUNS[::2]] if quick else RUNS
-    rows = []
-    # finished runs are kept (and skipped when the study is rerun), so an interrupted study loses no run
-    root = Path(tempfile.mkdtemp()) if quick else ROOT / ".cache" / "bench_quality"
-    for name, minutes, extra in runs:
-        run_dir = root / f"{name}-{minutes:g}min"
-        summary_path = run_dir / "summary.json"
-        if not summary_path.exists():
-            shutil.rmtree(run_dir, ignore_errors=True)
-            overrides = [f"data.images.path={ZIP}", f"train.max_minutes={minutes}", "train.epochs=1000",
-                         "train.progress=false", *extra]  # fmt: skip
-            train(load_config(CONFIG_DIR / f"{name}.yaml", overrides), run_dir=run_dir)
-        rows.append(_row(name, minutes, json.loads(summary_path.read_text())))
-    return "\n".join(
-        [
-            "## CIFAR-10 metric learning: quality per CPU-minute",
-            "",
-            "Each run trains for the time budget (`train.max_minutes`; epochs left open, the cosine schedule of the "
-            "default follows the budget), then the best checkpoint by validation is evaluated on the held-out test "
-            "split (5,000 images, 10% of the shared CIFAR-10 training images, by image). Retrieval by cosine "
-            "similarity, leave-one-out over the test split; pair AUC on 2,000 fixed test triplets. The seed "
-            "protocol's VGG11 starts from random weights (the ImageNet file cannot be fetched here).",
-            "",
-            "| config | budget (min) | epochs | test precision@1 | test MAP@R | test pair AUC | test margin | "
-            "training time (min) |",
-            "|---|---|---|---|---|---|---|---|",
-            *rows,
-        ]
-    )
+    done, left = _measure(quick)
+    dates = sorted({r.get("measured", "") for r in done.values()} - {""})
+    lines = [
+        "## CIFAR-10 embeddings: quality per CPU-minute",
+        "",
+        "Each run trains for its budget (`train.max_minutes`, validation included; epochs left open, the schedules "
+        "follow the budget), then the best checkpoint by validation precision@1 is evaluated on the held-out test "
+        "split (5,000 images, 10% of the shared CIFAR-10 training images, chosen by the run's seed). Retrieval by "
+        "cosine similarity, leave-one-out over the test split (k-NN accuracy: 10 neighbours vote); pair AUC on "
+        "2,000 fixed test triplets. Two seeds: mean (each seed). The softmax baseline is `cifar10-embed` with "
+        "`loss.metric.name=softmax` (label smoothing 0.1) and `model.normalize=false`.",
+        "",
+        *_table(done, quick),
+    ]
+    if dates:
+        lines += ["", f"Runs measured on {', '.join(dates)}, each alone on the machine."]
+    if left:
+        lines += ["", f"Not run yet ({len(left)} runs; the next invocation of the study runs them): "
+                  + ", ".join(f"`{k}`" for k in left) + "."]  # fmt: skip
+    return "\n".join(lines)
