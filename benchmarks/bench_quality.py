@@ -32,7 +32,7 @@ from latentatlas.tasks.pipeline import train
 ROOT = Path(__file__).resolve().parent.parent
 ZIP = Path(os.environ.get("LATENTATLAS_CIFAR_ZIP", ROOT.parent / "shared" / "data" / "cifar10-train-jpg.zip"))
 RESULTS = ROOT / "benchmarks" / "results" / "quality"
-EVAL_MINUTES = 1.5  # test embedding, analysis and report after the budget (measured: about a minute)
+EVAL_MINUTES = 1.0  # test embedding, analysis and report after the budget (measured 2026-12-02: 10-16 s a run)
 
 SOFTMAX = ["loss.metric.name=softmax", "loss.metric.softmax.label_smoothing=0.1", "model.normalize=false"]
 # each row: one choice of cifar10-embed undone, everything else kept
@@ -43,7 +43,8 @@ ABLATIONS = {
     "embed - linear schedule (cosine)": ["train.schedule=cosine"],
     "embed - cosine classifier (mined triplets)": ["loss.metric.name=triplet", "loss.mining=all", "loss.margin=0.2"],
 }
-LABELS = {"cifar10-embed": "cifar10-embed", "softmax": "softmax baseline", "cifar10-triplet": "cifar10-triplet"}
+LABELS = {"cifar10-embed": "cifar10-embed", "softmax": "softmax baseline", "cifar10-triplet": "cifar10-triplet",
+          "long": "cifar10-embed"}  # fmt: skip
 
 
 def plan() -> list[tuple[str, str, str, float, int, list[str]]]:
@@ -110,33 +111,30 @@ METRICS = [("test_precision_at_1", "precision@1"), ("test_map_at_r", "MAP@R"), (
            ("test_pair_auc", "pair AUC")]  # fmt: skip
 
 
+def _cells(runs: list[dict]) -> str:
+    """`epochs | metric | ...` of the runs measured so far (each seed's epochs, each metric's mean and values)."""
+    epochs = ", ".join(str(r["epochs_trained"]) for r in runs) or "-"
+    return " | ".join([epochs, *(_cell([r[k] for r in runs if k in r]) for k, _ in METRICS)])
+
+
 def _table(done: dict[str, dict], quick: bool) -> list[str]:
-    head = "| run | budget (min) | seeds | epochs | " + " | ".join(m for _, m in METRICS) + " |"
-    rows = [head, "|" + "---|" * (4 + len(METRICS))]
-    groups: dict[tuple[str, float], list[dict]] = {}
+    rows = ["| run | budget (min) | seeds | epochs | " + " | ".join(m for _, m in METRICS) + " |",
+            "|" + "---|" * (4 + len(METRICS))]  # fmt: skip
+    groups: dict[tuple[str, float], list[str]] = {}
     for key, arm, _config, minutes, _seed, _ in plan():
-        if arm in ("ablation", "long"):
-            continue
-        groups.setdefault((arm, minutes), []).extend([done[key]] if key in done else [])
-    for (arm, minutes), runs in groups.items():
-        epochs = ", ".join(str(r["epochs_trained"]) for r in runs) or "-"
-        cells = [_cell([r[k] for r in runs if k in r]) for k, _ in METRICS]
-        rows.append(f"| {LABELS[arm]} | {minutes:g} | {len(runs)} of 2 | {epochs} | " + " | ".join(cells) + " |")
-    long = done.get("cifar10-embed-40min-seed0")
-    cells = [_cell([long[k]] if long else []) for k, _ in METRICS]
-    rows.append(f"| cifar10-embed | 40 | {1 if long else 0} of 1 | {long['epochs_trained'] if long else '-'} | "
-                + " | ".join(cells) + " |")  # fmt: skip
+        if arm != "ablation":
+            groups.setdefault((LABELS[arm], minutes), []).append(key)
+    for (label, minutes), keys in groups.items():
+        runs = [done[k] for k in keys if k in done]
+        rows.append(f"| {label} | {minutes:g} | {len(runs)} of {len(keys)} | {_cells(runs)} |")
     if quick:
         return rows
     rows += ["", "What each choice of the recipe bought (5 minutes, seed 0; each row undoes one choice):", "",
              "| run | epochs | " + " | ".join(m for _, m in METRICS) + " |",
              "|" + "---|" * (2 + len(METRICS))]  # fmt: skip
-    base = done.get("cifar10-embed-5min-seed0")
-    named = [("cifar10-embed (all choices)", base)]
-    named += [(name, done.get(f"ablation-{i}-5min-seed0")) for i, name in enumerate(ABLATIONS)]
-    for name, r in named:
-        cells = [_cell([r[k]] if r else []) for k, _ in METRICS]
-        rows.append(f"| {name} | {r['epochs_trained'] if r else '-'} | " + " | ".join(cells) + " |")
+    named = [("cifar10-embed (all choices)", "cifar10-embed-5min-seed0")]
+    named += [(name, f"ablation-{i}-5min-seed0") for i, name in enumerate(ABLATIONS)]
+    rows += [f"| {name} | {_cells([done[key]] if key in done else [])} |" for name, key in named]
     return rows
 
 
