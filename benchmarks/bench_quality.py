@@ -154,7 +154,9 @@ def run(quick: bool = False) -> str:
         *_table(done, quick),
     ]
     if dates:
-        lines += ["", f"Runs measured on {', '.join(dates)}, each alone on the machine."]
+        lines += ["", f"Runs measured on {', '.join(dates)}, each alone on the machine. The machine's speed varies"
+                  " from day to day (this VM's: up to 1.7x in epochs within the same budget), so compare runs by"
+                  " their epochs too: a seed's difference mixes the seed and the day."]  # fmt: skip
     if left:
         lines += ["", f"Not run yet ({len(left)} runs; the next invocation of the study runs them): "
                   + ", ".join(f"`{k}`" for k in left) + "."]  # fmt: skip
