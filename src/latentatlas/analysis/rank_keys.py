@@ -82,6 +82,25 @@ def merge_rows(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(both)
 
 
+def search_rows(sorted_rows: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """(B, V) int64: for each row, how many entries of sorted_rows (B, W) are < each of values (B, V).
+
+    As `torch.searchsorted` (left side), which runs in one thread on CPU; here each row is a NumPy search, the
+    rows spread over torch's threads.
+    """
+    if sorted_rows.device.type != "cpu":
+        return torch.searchsorted(sorted_rows, values)
+    a, v = sorted_rows.numpy(), values.numpy()
+    out = np.empty(v.shape, dtype=np.int64)
+
+    def chunk(s: int, e: int) -> None:
+        for i in range(s, e):
+            out[i] = np.searchsorted(a[i], v[i])
+
+    _map(chunk, len(v))
+    return torch.from_numpy(out)
+
+
 def flat_nonzero(mask: torch.Tensor) -> torch.Tensor:
     """(M,) int64 flat positions of the True entries of a contiguous mask (B, N), in row-major order."""
     if mask.device.type != "cpu":

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from latentatlas.analysis.heap import release_free_memory
 from latentatlas.analysis.inputs import DEFAULT_MEMORY_BUDGET, as_labels, as_matrix
 from latentatlas.analysis.neighbours import Scorer, check_score_options, make_scorer
 from latentatlas.analysis.retrieval_blocks import VALUE_KEYS, query_values
@@ -139,7 +140,10 @@ def _values(
         starts = starts[share(len(starts))]
     rows_t = torch.as_tensor(rows, dtype=torch.long, device=scorer.ref.device)
     buffer = torch.empty(min(block, len(rows)), scorer.ref.shape[0], dtype=scorer.ref.dtype, device=rows_t.device)
-    parts = [query_values(scorer, layout, rows_t[s : s + block], ks, knn_k, buffer) for s in starts]
+    parts = []
+    for s in starts:
+        parts.append(query_values(scorer, layout, rows_t[s : s + block], ks, knn_k, buffer))
+        release_free_memory(min_interval=1.0)  # else the resident memory grows block after block (fragmentation)
     mine = torch.cat(parts) if parts else torch.empty(0, 4 + len(ks), dtype=torch.float64, device=rows_t.device)
     return all_gather_rows(mine) if shard else mine
 

@@ -1,10 +1,13 @@
-"""Per-query retrieval values of a block of queries, from each query's neighbours down to depth max(R, k).
+"""Per-query retrieval values of a block of queries, from the ranks of each query's class members.
 
-Every query of a block is scored against all N references once. Its nearest neighbours down to depth
-max(R, k, knn_k) come from a threshold and a merge (`retrieval_counting.counted_top`), or, for blocks of small
-classes (R <= N / 64, where torch's `topk` keeps a small heap and is cheap) and for the rare rows the threshold
-cannot settle, from `neighbours.top_k_by_index`; both order ties by index, so they give the same neighbours.
-Then precision@1, R-precision and MAP@R, recall@k and the kNN vote follow from the neighbours' classes.
+Every query of a block is scored against all N references once. For float32 scores of blocks with large classes
+(R > N / 64), `retrieval_counting.counted_ranks` gives each member's rank as its position among the members plus
+the other-class points ahead of it (a threshold, then a search), and the nearest max(k, knn_k) by a short merge.
+Float64 scores (whose keys cannot break ties by index) merge instead (`counted_top`); blocks of small classes
+(where torch's `topk` keeps a small heap and is cheap) and the rare rows the threshold cannot settle take the
+nearest neighbours from `neighbours.top_k_by_index`, and the members' ranks from their classes. All order ties by
+index, so they give the same ranks. precision@1, R-precision and MAP@R follow from the ranks, recall@k and the
+kNN vote from the nearest few.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import torch
 
 from latentatlas.analysis.neighbours import Scorer, top_k_by_index
-from latentatlas.analysis.retrieval_counting import ClassLayout, counted_top
+from latentatlas.analysis.retrieval_counting import UNRANKED, ClassLayout, counted_ranks, counted_top
 
 # Column order of the per-query values; recall_at_{k} for each cut-off follows.
 VALUE_KEYS = ("precision_at_1", "r_precision", "mean_average_precision_at_r", "knn_accuracy")
@@ -47,24 +50,31 @@ def query_values(
     codes = layout.codes
     q_codes = codes[rows]
     r = layout.counts[q_codes] - 1
+    max_r = int(r.max())
     scores = _leave_one_out_scores(scorer, rows, buffer)
     small = max(ks[-1], knn_k)
     depth = torch.clamp(r, min=small)  # (B,) places each query needs
     if counting is None:  # counting pays where topk is slow: past torch's heap selection (depth > N / 64)
-        counting = COUNTING_MIN_FRACTION * scores.shape[1] < int(r.max())
-    if counting:
-        nn, exact = counted_top(scores, rows, layout, depth)  # overwrites scores
+        counting = COUNTING_MIN_FRACTION * scores.shape[1] < max_r
+    if counting and scores.dtype == torch.float32:  # the members' ranks by counting, no merge
+        ranks, first, exact = counted_ranks(scores, rows, layout, depth, small)  # overwrites scores
+        ranks = ranks[:, :max_r]
     else:
-        nn, exact = top_k_by_index(scores, int(depth.max())), torch.ones_like(rows, dtype=torch.bool)
+        if counting:  # float64 keys cannot hold the index: merge, and check for ties
+            nn, exact = counted_top(scores, rows, layout, depth)
+        else:
+            nn, exact = top_k_by_index(scores, int(depth.max())), torch.ones_like(rows, dtype=torch.bool)
+        ranks, first = member_ranks(codes[nn] == q_codes[:, None], r, max_r), nn[:, :small]
     if not bool(exact.all()):
         slow = (~exact).nonzero().squeeze(1)
         again = top_k_by_index(_leave_one_out_scores(scorer, rows[slow], buffer), int(depth[slow].max()))
-        nn[slow, : again.shape[1]] = again
-    near = codes[nn]  # (B, depth) classes of the nearest, nearest first
-    rel = near == q_codes[:, None]
+        ranks[slow] = member_ranks(codes[again] == q_codes[slow, None], r[slow], max_r)
+        first[slow] = again[:, :small]
+    near = codes[first]  # (B, small) classes of the nearest, nearest first
     out = torch.empty(len(rows), 4 + len(ks), dtype=torch.float64, device=rows.device)
-    out[:, :3] = ranked_values(rel, r)
+    out[:, :3] = rank_values(ranks, r)
     out[:, 3] = (knn_vote(near[:, :knn_k]) == q_codes).to(torch.float64)
+    rel = near == q_codes[:, None]
     for i, kv in enumerate(ks):
         out[:, 4 + i] = rel[:, :kv].any(dim=1).to(torch.float64)
     return out
@@ -77,21 +87,38 @@ def _leave_one_out_scores(scorer: Scorer, rows: torch.Tensor, buffer: torch.Tens
     return out
 
 
-def ranked_values(rel: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
-    """(B, 3) float64 [P@1, R-precision, MAP@R] from the relevance of each query's nearest neighbours.
+def member_ranks(rel: torch.Tensor, r: torch.Tensor, width: int) -> torch.Tensor:
+    """(B, width) int64 1-based ranks of each query's members within its first R places, nearest first, then
+    UNRANKED: the table `counted_ranks` gives, from the relevance of the nearest neighbours.
 
     Args:
         rel: (B, depth) bool, whether the j-th nearest has the query's class; depth >= max(r).
+        r: (B,) relevant items per query; width >= max(r).
+    """
+    pos = torch.arange(1, width + 1, device=rel.device)
+    hits = rel[:, :width] & (pos[None, :] <= r[:, None])
+    slot = torch.where(hits, torch.cumsum(hits, dim=1) - 1, width)  # the t-th hit goes to column t - 1
+    table = torch.full((len(rel), width + 1), UNRANKED, dtype=torch.long, device=rel.device)
+    table.scatter_(1, slot, torch.where(hits, pos[None, :], UNRANKED))
+    return table[:, :width]
+
+
+def rank_values(ranks: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
+    """(B, 3) float64 [P@1, R-precision, MAP@R] from the ranks of each query's members.
+
+    Member t (1-based, nearest first) at rank rho_t <= R is a hit at rank rho_t with t hits up to there, so it adds
+    t / rho_t to MAP@R's sum (precision counted within the first R, as PML does).
+
+    Args:
+        ranks: (B, W) int64 1-based ranks of the members in increasing order (UNRANKED past the known ones);
+            W >= max(r).
         r: (B,) relevant items per query, each >= 1.
     """
-    max_r = int(r.max())
-    pos = torch.arange(1, max_r + 1, device=rel.device)  # 1-based ranks
-    hits = (rel[:, :max_r] & (pos[None, :] <= r[:, None])).to(torch.float64)  # relevant and within the first R
+    t = torch.arange(1, ranks.shape[1] + 1, device=ranks.device, dtype=torch.float64)
+    hits = ranks <= r[:, None]  # the members within the first R (a prefix of each row)
     rf = r.to(torch.float64)
-    precision_at_j = torch.cumsum(hits, dim=1) / pos  # P@j counted within the first R, as PML does
-    return torch.stack(
-        [rel[:, 0].to(torch.float64), hits.sum(dim=1) / rf, (precision_at_j * hits).sum(dim=1) / rf], dim=1
-    )
+    ap = torch.where(hits, t[None, :] / ranks.to(torch.float64), 0.0).sum(dim=1)
+    return torch.stack([(ranks[:, 0] == 1).to(torch.float64), hits.sum(dim=1) / rf, ap / rf], dim=1)
 
 
 def knn_vote(nn_codes: torch.Tensor) -> torch.Tensor:

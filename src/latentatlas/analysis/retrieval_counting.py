@@ -35,11 +35,13 @@ from latentatlas.analysis.rank_keys import (
     key_columns,
     merge_rows,
     rank_keys,
+    search_rows,
     sort_rows,
 )
 
 SAMPLE_COLUMNS = 2048  # K, at most N / 8: columns sampled for the threshold (fewer = cheaper, more candidates)
 Z_BOUND = 4.0  # standard errors below the sampled count: a row falls back about once in 30,000
+UNRANKED = 2**62  # the rank of a member past the depth (and of padding): beyond every cut-off
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,48 @@ def counted_top(
     merged = both.gather(1, order)  # one place past the depth: a tie across the cut matters too
     tie = ((merged[:, 1:] == merged[:, :-1]) & (merged[:, 1:] != EMPTY)).any(dim=1)  # order by index unknown
     return both_cols.gather(1, order[:, :d]), exact & ~tie
+
+
+def counted_ranks(
+    scores: torch.Tensor, rows: torch.Tensor, layout: ClassLayout, depth: torch.Tensor, small: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """float32 scores: each query's class members' ranks among all points, and its nearest `small` neighbours.
+
+    The threshold and candidates of `counted_top`, without the merge: member t's rank is t plus the candidates
+    ahead of it, a search of its key among the sorted candidates' keys (keys are distinct, so no tie is left).
+
+    Args:
+        scores, rows, layout, depth: as `counted_top` (float32 scores, overwritten).
+        small: neighbours wanted in order (recall@k, the kNN vote), <= every depth.
+
+    Returns:
+        ranks: (B, W) int64 1-based ranks of the members, nearest member first; UNRANKED past the members that
+            score >= the threshold (they rank beyond the depth) and for the padding. W = largest class in the block.
+        first: (B, small) int64 columns of the nearest `small`, ties by index.
+        exact: (B,) bool, False for rows that must be ranked by `top_k_by_index` instead.
+    """
+    b, n = scores.shape
+    members, _ = _sorted_members(scores, rows, layout)  # (B, W) negated keys ascending: nearest first
+    tau, found = _threshold(scores, members, layout.counts[layout.codes[rows]] - 1, depth, layout.sample)
+    above = _at_least(members, tau)  # T: members scoring >= tau
+    flat = flat_nonzero(scores >= tau[:, None])  # the candidates (members are -inf now), row-major
+    cand_rows = flat // n
+    n_cand = torch.bincount(cand_rows, minlength=b)
+    exact = found & (above + n_cand >= depth) & (n_cand <= candidate_cap(int(depth.max()), n, len(layout.sample)))
+    if not bool(exact.all()):
+        keep = exact[cand_rows]
+        flat, cand_rows, n_cand = flat[keep], cand_rows[keep], n_cand * exact
+    slot = torch.arange(len(flat), device=flat.device) - (torch.cumsum(n_cand, 0) - n_cand).index_select(0, cand_rows)
+    width = max(int(n_cand.max()) if b else 0, small)
+    cand = torch.full((b, width), EMPTY, dtype=torch.long, device=scores.device)
+    cand[cand_rows, slot] = -rank_keys(scores.view(-1).index_select(0, flat), flat - cand_rows * n)
+    cand = sort_rows(cand)
+    w = members.shape[1]
+    position = torch.arange(w, device=scores.device)
+    ranks = search_rows(cand, members) + (position + 1)  # distinct keys: the candidates strictly ahead
+    ranks.masked_fill_(position[None, :] >= above[:, None], UNRANKED)
+    head = torch.cat([members[:, :small], cand[:, :small]], dim=1)
+    return ranks, key_columns(sort_rows(head)[:, :small], n), exact
 
 
 def _sorted_members(
