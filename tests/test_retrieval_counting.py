@@ -119,3 +119,51 @@ def test_counted_neighbours_equal_topk_row_by_row(rng, dtype):
             b = blocks.query_values(scorer, layout, rows, [1, 3], 5, buffer, counting=False)
             torch.testing.assert_close(a, b, rtol=0, atol=0)
         assert exact_rows > 0.99 * len(order)  # the threshold estimate rarely sends a row to topk
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_fallback_rows_of_mixed_blocks_equal_topk(rng, monkeypatch, dtype):
+    # Rows sent to the topk fallback: in blocks that mix a large and a small class, the small class's rows, ranked
+    # to their own depth, shallower than the block's largest R (a bug once broke on that); elsewhere every other.
+    n = 600
+    labels = rng.permutation(np.repeat([0, 1, 2], [400, 150, 50]))
+    x = torch.from_numpy(rng.normal(size=(3, 8))[labels] * 0.5 + rng.normal(size=(n, 8)))
+    codes, _, counts = as_labels(labels, n)
+    scorer, layout = make_scorer(x, "cosine", dtype), counting.class_layout(codes, counts)
+    order = torch.argsort(codes, stable=True)
+    real = {"ranks": counting.counted_ranks, "top": counting.counted_top}
+
+    def keep(depth):  # mixed block: its shallower rows fall back; one-class block: every other row
+        deepest = depth == depth.max()
+        return deepest & ((depth != depth.min()) | (torch.arange(len(depth)) % 2 == 0))
+
+    def half_ranks(scores, rows, layout, depth, small):
+        ranks, first, exact = real["ranks"](scores, rows, layout, depth, small)
+        return ranks, first, exact & keep(depth)
+
+    def half_top(scores, rows, layout, depth):
+        nn, exact = real["top"](scores, rows, layout, depth)
+        return nn, exact & keep(depth)
+
+    monkeypatch.setattr(blocks, "counted_ranks", half_ranks)
+    monkeypatch.setattr(blocks, "counted_top", half_top)
+    buffer = torch.empty(120, n, dtype=dtype)
+    for s in range(0, n, 120):  # blocks 3 and 4 hold both the 400-member class and the 150 one
+        rows = order[s : s + 120]
+        a = blocks.query_values(scorer, layout, rows, [1, 3], 5, buffer, counting=True)
+        b = blocks.query_values(scorer, layout, rows, [1, 3], 5, buffer, counting=False)
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_member_ranks_and_rank_values_equal_brute_force(rng):
+    b, depth, width = 40, 30, 45  # relevance known to a depth shallower than the table
+    rel = torch.from_numpy(rng.random((b, depth)) < 0.4)
+    r = torch.from_numpy(rng.integers(1, depth + 1, size=b))
+    ranks = blocks.member_ranks(rel, r, width)
+    values = blocks.rank_values(ranks, r).numpy()
+    for i in range(b):
+        hits = [j + 1 for j in range(int(r[i])) if rel[i, j]]  # 1-based ranks of the members within the first R
+        expected = hits + [counting.UNRANKED] * (width - len(hits))
+        assert ranks[i].tolist() == expected
+        ap = sum((t + 1) / rho for t, rho in enumerate(hits)) / int(r[i])
+        np.testing.assert_allclose(values[i], [float(rel[i, 0]), len(hits) / int(r[i]), ap], rtol=1e-12)

@@ -92,11 +92,12 @@ def member_ranks(rel: torch.Tensor, r: torch.Tensor, width: int) -> torch.Tensor
     UNRANKED: the table `counted_ranks` gives, from the relevance of the nearest neighbours.
 
     Args:
-        rel: (B, depth) bool, whether the j-th nearest has the query's class; depth >= max(r).
+        rel: (B, depth) bool, whether the j-th nearest has the query's class; depth >= max(r) (it may be less
+            than width: the fallback rows of a block are ranked to their own depth).
         r: (B,) relevant items per query; width >= max(r).
     """
-    pos = torch.arange(1, width + 1, device=rel.device)
-    hits = rel[:, :width] & (pos[None, :] <= r[:, None])
+    pos = torch.arange(1, min(width, rel.shape[1]) + 1, device=rel.device)
+    hits = rel[:, : len(pos)] & (pos[None, :] <= r[:, None])
     slot = torch.where(hits, torch.cumsum(hits, dim=1) - 1, width)  # the t-th hit goes to column t - 1
     table = torch.full((len(rel), width + 1), UNRANKED, dtype=torch.long, device=rel.device)
     table.scatter_(1, slot, torch.where(hits, pos[None, :], UNRANKED))
