@@ -138,6 +138,20 @@ def _table(done: dict[str, dict], quick: bool) -> list[str]:
     return rows
 
 
+def _speed_note(done: dict[str, dict]) -> str:
+    """A sentence on how much the epochs of one arm and budget differ between its seeds (the machine's speed
+    varies between sessions), or "" while no arm has two seeds."""
+    epochs: dict[str, list[int]] = {}
+    for key, summary in done.items():
+        epochs.setdefault(key.rsplit("-seed", 1)[0], []).append(summary["epochs_trained"])
+    ratios = [max(e) / min(e) for e in epochs.values() if len(e) > 1 and min(e) > 0]
+    if not ratios:
+        return ""
+    return (f" The seeds of one arm and budget trained up to {max(ratios):.2f}x as many epochs as each other: the"
+            " machine's speed varies between sessions, so compare runs by their epochs too (a seed's difference"
+            " mixes the seed and the machine's speed).")  # fmt: skip
+
+
 def run(quick: bool = False) -> str:
     done, left = _measure(quick)
     dates = sorted({r.get("measured", "") for r in done.values()} - {""})
@@ -154,9 +168,7 @@ def run(quick: bool = False) -> str:
         *_table(done, quick),
     ]
     if dates:
-        lines += ["", f"Runs measured on {', '.join(dates)}, each alone on the machine. The machine's speed varies"
-                  " from day to day (this VM's: up to 1.7x in epochs within the same budget), so compare runs by"
-                  " their epochs too: a seed's difference mixes the seed and the day."]  # fmt: skip
+        lines += ["", f"Runs measured on {', '.join(dates)}, each alone on the machine.{_speed_note(done)}"]
     if left:
         lines += ["", f"Not run yet ({len(left)} runs; the next invocation of the study runs them): "
                   + ", ".join(f"`{k}`" for k in left) + "."]  # fmt: skip

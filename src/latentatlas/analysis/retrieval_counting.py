@@ -95,36 +95,22 @@ def counted_top(
         nn: (B, max depth) int64 columns, nearest first, ties by index; right for exact rows up to their depth.
         exact: (B,) bool, False for rows that must be ranked by `top_k_by_index` instead.
     """
-    b, n = scores.shape
-    r = layout.counts[layout.codes[rows]] - 1
-    members, member_cols = _sorted_members(scores, rows, layout)  # (B, W) negated keys ascending: nearest first
-    tau, found = _threshold(scores, members, r, depth, layout.sample)
-    above = _at_least(members, tau)  # T: members scoring >= tau
-    flat = flat_nonzero(scores >= tau[:, None])  # the candidates (members are -inf now), row-major
-    cand_rows = flat // n
-    cand_cols = flat - cand_rows * n
-    n_cand = torch.bincount(cand_rows, minlength=b)  # a row without a threshold (tau = inf) has none
-    exact = found & (above + n_cand >= depth) & (n_cand <= candidate_cap(int(depth.max()), n, len(layout.sample)))
-    if not bool(exact.all()):
-        keep = exact[cand_rows]
-        flat, cand_rows, cand_cols, n_cand = flat[keep], cand_rows[keep], cand_cols[keep], n_cand * exact
-    slot = torch.arange(len(flat), device=flat.device) - (torch.cumsum(n_cand, 0) - n_cand).index_select(0, cand_rows)
     d = int(depth.max())
-    width = max(int(n_cand.max()) if b else 0, d + 1 - members.shape[1])  # the merge has at least d + 1 places
-    cand = torch.full((b, width), EMPTY, dtype=torch.long, device=scores.device)
-    cand[cand_rows, slot] = -rank_keys(scores.view(-1).index_select(0, flat), cand_cols)
+    w = int(layout.counts[layout.codes[rows]].max())
+    c = _candidates(scores, rows, layout, depth, d + 1 - w)  # the merge has at least d + 1 places
+    members, cand, n = c.members, c.keys, scores.shape[1]
     if scores.dtype == torch.float32:  # keys hold the columns
         merged = merge_rows(members, sort_rows(cand))
-        return key_columns(merged[:, :d], n), exact
+        return key_columns(merged[:, :d], n), c.exact
     cols = torch.zeros(cand.shape, dtype=torch.long, device=scores.device)
-    cols[cand_rows, slot] = cand_cols
+    cols[c.rows, c.slot] = c.cols
     order = argsort_rows(cand)
     cand, cols = cand.gather(1, order), cols.gather(1, order)
-    both, both_cols = torch.cat([members, cand], dim=1), torch.cat([member_cols, cols], dim=1)
+    both, both_cols = torch.cat([members, cand], dim=1), torch.cat([c.member_cols, cols], dim=1)
     order = argsort_rows(both, stable=True)[:, : d + 1]
     merged = both.gather(1, order)  # one place past the depth: a tie across the cut matters too
     tie = ((merged[:, 1:] == merged[:, :-1]) & (merged[:, 1:] != EMPTY)).any(dim=1)  # order by index unknown
-    return both_cols.gather(1, order[:, :d]), exact & ~tie
+    return both_cols.gather(1, order[:, :d]), c.exact & ~tie
 
 
 def counted_ranks(
@@ -145,28 +131,59 @@ def counted_ranks(
         first: (B, small) int64 columns of the nearest `small`, ties by index.
         exact: (B,) bool, False for rows that must be ranked by `top_k_by_index` instead.
     """
+    c = _candidates(scores, rows, layout, depth, small)
+    members, cand = c.members, sort_rows(c.keys)
+    w = members.shape[1]
+    position = torch.arange(w, device=scores.device)
+    ranks = search_rows(cand, members) + (position + 1)  # distinct keys: the candidates strictly ahead
+    ranks.masked_fill_(position[None, :] >= c.above[:, None], UNRANKED)
+    head = torch.cat([members[:, :small], cand[:, :small]], dim=1)
+    return ranks, key_columns(sort_rows(head)[:, :small], scores.shape[1]), c.exact
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    """A block's members and candidates (see the module docstring), before any merge.
+
+    Attributes:
+        members: (B, W) sorted negated member keys; member_cols: their columns (float64 scores) or None.
+        above: (B,) T, the members scoring >= the row's threshold.
+        keys: (B, width) negated candidate keys in column order, EMPTY after a row's last and in inexact rows.
+        rows, slot, cols: (M,) row, place in `keys` and column of each kept candidate.
+        exact: (B,) bool, False for rows that must be ranked by `top_k_by_index` instead.
+    """
+
+    members: torch.Tensor
+    member_cols: torch.Tensor | None
+    above: torch.Tensor
+    keys: torch.Tensor
+    rows: torch.Tensor
+    slot: torch.Tensor
+    cols: torch.Tensor
+    exact: torch.Tensor
+
+
+def _candidates(
+    scores: torch.Tensor, rows: torch.Tensor, layout: ClassLayout, depth: torch.Tensor, min_width: int
+) -> _Candidates:
+    """The threshold, members and candidates of each row of `scores` (overwritten: members set to -inf);
+    the candidate table has at least `min_width` columns."""
     b, n = scores.shape
-    members, _ = _sorted_members(scores, rows, layout)  # (B, W) negated keys ascending: nearest first
+    members, member_cols = _sorted_members(scores, rows, layout)  # (B, W) negated keys ascending: nearest first
     tau, found = _threshold(scores, members, layout.counts[layout.codes[rows]] - 1, depth, layout.sample)
     above = _at_least(members, tau)  # T: members scoring >= tau
     flat = flat_nonzero(scores >= tau[:, None])  # the candidates (members are -inf now), row-major
     cand_rows = flat // n
-    n_cand = torch.bincount(cand_rows, minlength=b)
+    n_cand = torch.bincount(cand_rows, minlength=b)  # a row without a threshold (tau = inf) has none
     exact = found & (above + n_cand >= depth) & (n_cand <= candidate_cap(int(depth.max()), n, len(layout.sample)))
     if not bool(exact.all()):
         keep = exact[cand_rows]
         flat, cand_rows, n_cand = flat[keep], cand_rows[keep], n_cand * exact
+    cand_cols = flat - cand_rows * n
     slot = torch.arange(len(flat), device=flat.device) - (torch.cumsum(n_cand, 0) - n_cand).index_select(0, cand_rows)
-    width = max(int(n_cand.max()) if b else 0, small)
-    cand = torch.full((b, width), EMPTY, dtype=torch.long, device=scores.device)
-    cand[cand_rows, slot] = -rank_keys(scores.view(-1).index_select(0, flat), flat - cand_rows * n)
-    cand = sort_rows(cand)
-    w = members.shape[1]
-    position = torch.arange(w, device=scores.device)
-    ranks = search_rows(cand, members) + (position + 1)  # distinct keys: the candidates strictly ahead
-    ranks.masked_fill_(position[None, :] >= above[:, None], UNRANKED)
-    head = torch.cat([members[:, :small], cand[:, :small]], dim=1)
-    return ranks, key_columns(sort_rows(head)[:, :small], n), exact
+    keys = torch.full((b, max(int(n_cand.max()) if b else 0, min_width)), EMPTY, dtype=torch.long, device=scores.device)
+    keys[cand_rows, slot] = -rank_keys(scores.view(-1).index_select(0, flat), cand_cols)
+    return _Candidates(members, member_cols, above, keys, cand_rows, slot, cand_cols, exact)
 
 
 def _sorted_members(
