@@ -68,7 +68,7 @@ PRODUCT_ONLY = """
 import latentatlas.analysis.retrieval as R
 import latentatlas.analysis.retrieval_blocks as blocks
 def product_only(scorer, layout, rows, ks, knn_k, buffer, counting=None):
-    blocks._leave_one_out_scores(scorer, rows, buffer)
+    blocks._leave_one_out_scores(scorer, layout, rows, buffer)
     return torch.zeros(len(rows), 4 + len(ks), dtype=torch.float64)
 R.query_values = product_only
 x, y = data({n}, {d}, {c})

@@ -76,6 +76,17 @@ def test_top_k_by_index_equals_stable_sort(rng):
         np.testing.assert_array_equal(got.numpy(), ref)
 
 
+def test_top_k_by_index_of_permuted_columns_orders_ties_by_id(rng):
+    # Columns stored in another order (ids[j] is column j's id): the same ids as the scores in id order.
+    scores = torch.from_numpy(rng.integers(0, 6, size=(30, 40)).astype(np.float32))
+    scores[3, 5] = -torch.inf
+    ids = torch.from_numpy(rng.permutation(40))
+    columns = torch.argsort(ids)
+    for depth in (1, 4, 39, 40):
+        got = top_k_by_index(scores[:, ids].clone(), depth, ids, columns)
+        np.testing.assert_array_equal(got.numpy(), np.argsort(-scores.numpy(), axis=1, kind="stable")[:, :depth])
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_rank_keys_order_like_score_then_index(rng, dtype):
     values = np.concatenate([rng.normal(size=200), rng.integers(-3, 4, size=200), [0.0, -0.0, -np.inf, 1e-40]])

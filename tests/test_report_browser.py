@@ -189,6 +189,7 @@ def test_compare_and_demo_pages(sweep, tmp_path):
 
 
 def test_analyze_page_with_images(tmp_path, rng):
+    chromium_or_skip()  # --pdf prints with it: without a browser the command refuses (exit 2) before the page
     labels = np.repeat(np.arange(3), 20)
     x = rng.normal(size=(60, 5)) + 1.5 * np.eye(5)[labels]
     np.savez(tmp_path / "e.npz", embeddings=x, labels=labels, class_names=np.array(["ant", "bee", "cat"]))

@@ -101,17 +101,21 @@ def test_counted_neighbours_equal_topk_row_by_row(rng, dtype):
     rng.shuffle(labels)
     x = torch.from_numpy(rng.normal(size=(20, 12))[labels] * 0.4 + rng.normal(size=(n, 12)))
     codes, _, counts = as_labels(labels, n)
-    scorer = make_scorer(x, "cosine", dtype)
+    plain = make_scorer(x, "cosine", dtype)  # the references in their own order: the reference ranking
     order = torch.argsort(codes, stable=True)
     order = order[torch.as_tensor(counts)[codes[order]] > 1]
     buffer = torch.empty(150, n, dtype=dtype)
-    for layout in (counting.class_layout(codes, counts), counting.class_layout(codes, counts, n)):  # K < N, K = N
+    for k in (None, n):  # K < N (the threshold is an estimate), K = N
+        scorer, layout = blocks.prepare(x, codes, counts, "cosine", dtype, k)
         exact_rows = 0
         for s in range(0, len(order), 150):  # blocks of one class and blocks across two
             rows = order[s : s + 150]
             depth = torch.clamp(layout.counts[codes[rows]] - 1, min=5)
-            nn, exact = counting.counted_top(blocks._leave_one_out_scores(scorer, rows, buffer), rows, layout, depth)
-            ref = top_k_by_index(blocks._leave_one_out_scores(scorer, rows, buffer), int(depth.max()))
+            scores = blocks._leave_one_out_scores(scorer, layout, rows, buffer)
+            nn, exact = counting.counted_top(scores, rows, layout, depth)
+            ref = plain.scores(plain.ref[rows], torch.empty(len(rows), n, dtype=dtype))
+            ref[torch.arange(len(rows)), rows] = -torch.inf
+            ref = top_k_by_index(ref, int(depth.max()))
             for i in exact.nonzero().squeeze(1).tolist():
                 assert torch.equal(nn[i, : depth[i]], ref[i, : depth[i]]), (s, i)
             exact_rows += int(exact.sum())
@@ -129,7 +133,7 @@ def test_fallback_rows_of_mixed_blocks_equal_topk(rng, monkeypatch, dtype):
     labels = rng.permutation(np.repeat([0, 1, 2], [400, 150, 50]))
     x = torch.from_numpy(rng.normal(size=(3, 8))[labels] * 0.5 + rng.normal(size=(n, 8)))
     codes, _, counts = as_labels(labels, n)
-    scorer, layout = make_scorer(x, "cosine", dtype), counting.class_layout(codes, counts)
+    scorer, layout = blocks.prepare(x, codes, counts, "cosine", dtype)
     order = torch.argsort(codes, stable=True)
     real = {"ranks": counting.counted_ranks, "top": counting.counted_top}
 

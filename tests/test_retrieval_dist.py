@@ -41,7 +41,9 @@ CASES = [  # keyword arguments of retrieval_metrics; block sizes that cut the sh
 ]
 
 
-def _worker(rank: int, world: int, port: int, out: str) -> None:
+def _worker(rank: int, world: int, port: int, out: str, threads: int) -> None:
+    # The parent's thread count: a float product's rounding may depend on it (and near-ties break by the bits).
+    torch.set_num_threads(threads)
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
     try:
         x, labels = _data()
@@ -63,7 +65,7 @@ def _free_port() -> int:
 
 
 def test_two_gloo_processes_equal_one_process(tmp_path):
-    mp.spawn(_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
+    mp.spawn(_worker, args=(2, _free_port(), str(tmp_path), torch.get_num_threads()), nprocs=2, join=True)
     x, labels = _data()
     single = [retrieval_metrics(x, labels, k=(1, 5), **kw) for kw in CASES]
     for rank in (0, 1):
@@ -83,7 +85,7 @@ def test_shard_alone_is_the_plain_computation(rng):
 def test_analyze_under_torchrun_writes_once_with_one_process_values(tmp_path):
     x, labels = _data(1)
     np.savez(tmp_path / "emb.npz", embeddings=x, labels=labels[:-1].tolist() + [3])  # no lone class for analyze
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": str(torch.get_num_threads())}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
            "-m", "latentatlas", "analyze", str(tmp_path / "emb.npz"), "--out", str(tmp_path / "out"),
            "--device", "cpu"]  # fmt: skip

@@ -45,6 +45,11 @@ class Scorer:
             return _unit_rows(x, "queries").to(self.ref.dtype)
         return (x - self.shift).to(self.ref.dtype)
 
+    def take(self, rows: torch.Tensor) -> Scorer:
+        """The Scorer of references `rows` only, in that order (the same prepared values)."""
+        bias = None if self.bias is None else self.bias[:, rows]
+        return Scorer(self.ref.index_select(0, rows), bias, self.shift, self.metric)
+
     def scores(self, q: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         """(B, N) scores of prepared query rows q (B, D) against every reference, written into `out`."""
         if self.bias is None:
@@ -70,8 +75,11 @@ def check_score_options(metric: str, dtype: torch.dtype, what: str = "neighbours
         raise ConfigError(f"dtype: {dtype} is not supported for {what}; use torch.float32 or torch.float64")
 
 
-def top_k_by_index(scores: torch.Tensor, depth: int) -> torch.Tensor:
-    """Columns of the `depth` highest scores of each row, highest first, equal scores by ascending column.
+def top_k_by_index(
+    scores: torch.Tensor, depth: int, ids: torch.Tensor | None = None, columns: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Columns (or ids) of the `depth` highest scores of each row, highest first, equal scores by ascending
+    column (or id).
 
     `topk` orders equal scores arbitrarily. Float32 scores of distinct points tie now and then (a few times
     per thousand neighbours), almost always in pairs: a tied pair is swapped into index order in place. Rows
@@ -81,13 +89,17 @@ def top_k_by_index(scores: torch.Tensor, depth: int) -> torch.Tensor:
     Args:
         scores: (B, N) scores, larger = nearer (excluded columns -inf).
         depth: 1..N.
+        ids: (N,) int64 a permutation: the id of each column (references stored in another order); ties are
+            then ordered by id and ids are returned. columns: its inverse (the column of each id), given with ids.
 
     Returns:
-        (B, depth) int64 column indices.
+        (B, depth) int64 column indices, or ids.
     """
     n = scores.shape[1]
     width = min(depth + 1, n)  # one extra column shows ties that straddle the cut
     vals, idx = torch.topk(scores, width, dim=1, sorted=True)
+    if ids is not None:
+        idx = ids[idx]
     slow = torch.zeros(len(idx), dtype=torch.bool, device=idx.device)
     if width > depth:
         slow |= vals[:, depth - 1] == vals[:, depth]
@@ -99,7 +111,8 @@ def top_k_by_index(scores: torch.Tensor, depth: int) -> torch.Tensor:
         idx[row, col], idx[row, col + 1] = torch.minimum(a, b), torch.maximum(a, b)
     if bool(slow.any()):
         rows = slow.nonzero().squeeze(1)
-        idx[rows, :depth] = torch.sort(scores[rows], dim=1, descending=True, stable=True).indices[:, :depth]
+        full = scores[rows] if columns is None else scores[rows].index_select(1, columns)  # in id order
+        idx[rows, :depth] = torch.sort(full, dim=1, descending=True, stable=True).indices[:, :depth]
     return idx[:, :depth]
 
 

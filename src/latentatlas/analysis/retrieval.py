@@ -33,9 +33,9 @@ import torch
 
 from latentatlas.analysis.heap import release_free_memory
 from latentatlas.analysis.inputs import DEFAULT_MEMORY_BUDGET, as_labels, as_matrix
-from latentatlas.analysis.neighbours import Scorer, check_score_options, make_scorer
-from latentatlas.analysis.retrieval_blocks import VALUE_KEYS, query_values
-from latentatlas.analysis.retrieval_counting import Z_BOUND, ClassLayout, class_layout
+from latentatlas.analysis.neighbours import Scorer, check_score_options
+from latentatlas.analysis.retrieval_blocks import VALUE_KEYS, prepare, query_values
+from latentatlas.analysis.retrieval_counting import Z_BOUND, ClassLayout
 from latentatlas.analysis.retrieval_sampling import CONFIDENCE, interval_estimates, stratified_queries
 from latentatlas.dist import all_gather_rows, check_shards, share
 from latentatlas.errors import ConfigError, DataError
@@ -96,7 +96,7 @@ def retrieval_metrics(
         raise DataError("labels: every class has a single member, so no query has a match; check the labels")
     codes_np = codes.cpu().numpy()
     sample = None if queries is None else stratified_queries(codes_np, queries, seed)
-    scorer, layout = make_scorer(xt, metric, dtype), class_layout(codes, counts)
+    scorer, layout = prepare(xt, codes, counts, metric, dtype)
     names = [*VALUE_KEYS, *(f"recall_at_{kv}" for kv in ks)]
     if sample is None:
         rows = np.argsort(codes_np, kind="stable")  # grouped by class: a block's rows share a few classes

@@ -1,6 +1,7 @@
 """Per-query retrieval values of a block of queries, from the ranks of each query's class members.
 
-Every query of a block is scored against all N references once. For float32 scores of blocks with large classes
+Every query of a block is scored against all N references once, the references stored in class order (a
+class's members are one slice of the scores; `prepare`). For float32 scores of blocks with large classes
 (R > N / 64), `retrieval_counting.counted_ranks` gives each member's rank as its position among the members plus
 the other-class points ahead of it (a threshold, then a search), and the nearest max(k, knn_k) by a short merge.
 Float64 scores (whose keys cannot break ties by index) merge instead (`counted_top`); blocks of small classes
@@ -12,16 +13,31 @@ kNN vote from the nearest few.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
-from latentatlas.analysis.neighbours import Scorer, top_k_by_index
-from latentatlas.analysis.retrieval_counting import UNRANKED, ClassLayout, counted_ranks, counted_top
+from latentatlas.analysis.neighbours import Scorer, make_scorer, top_k_by_index
+from latentatlas.analysis.retrieval_counting import UNRANKED, ClassLayout, class_layout, counted_ranks, counted_top
 
 # Column order of the per-query values; recall_at_{k} for each cut-off follows.
 VALUE_KEYS = ("precision_at_1", "r_precision", "mean_average_precision_at_r", "knn_accuracy")
 # Blocks whose largest R exceeds this fraction of N are counted: below it torch's topk keeps a small heap and
 # is cheap; above it topk selects and sorts R of N per row (the cost counting removes). A benchmark choice.
 COUNTING_MIN_FRACTION = 1 / 64
+
+
+def prepare(
+    x: torch.Tensor,
+    codes: torch.Tensor,
+    counts: np.ndarray,
+    metric: str,
+    dtype: torch.dtype,
+    sample_columns: int | None = None,
+) -> tuple[Scorer, ClassLayout]:
+    """The references (N, D) prepared for scoring in class order, and their ClassLayout (`class_layout`'s
+    arguments codes, counts and sample_columns)."""
+    layout = class_layout(codes, counts, sample_columns)
+    return make_scorer(x, metric, dtype).take(layout.members), layout
 
 
 def query_values(
@@ -36,7 +52,7 @@ def query_values(
     """Retrieval values of each query in `rows`, leave-one-out against every reference.
 
     Args:
-        scorer: the prepared references.
+        scorer: the references prepared in class order (`prepare`).
         layout: class of each reference and where each class's members are.
         rows: (B,) int64 query indices (references themselves), each with R >= 1 other member of its class.
         ks: ascending recall cut-offs; knn_k: neighbours voting in knn_accuracy.
@@ -51,7 +67,7 @@ def query_values(
     q_codes = codes[rows]
     r = layout.counts[q_codes] - 1
     max_r = int(r.max())
-    scores = _leave_one_out_scores(scorer, rows, buffer)
+    scores = _leave_one_out_scores(scorer, layout, rows, buffer)
     small = max(ks[-1], knn_k)
     depth = torch.clamp(r, min=small)  # (B,) places each query needs
     if counting is None:  # counting pays where topk is slow: past torch's heap selection (depth > N / 64)
@@ -63,11 +79,13 @@ def query_values(
         if counting:  # float64 keys cannot hold the index: merge, and check for ties
             nn, exact = counted_top(scores, rows, layout, depth)
         else:
-            nn, exact = top_k_by_index(scores, int(depth.max())), torch.ones_like(rows, dtype=torch.bool)
+            nn = top_k_by_index(scores, int(depth.max()), layout.members, layout.column)
+            exact = torch.ones_like(rows, dtype=torch.bool)
         ranks, first = member_ranks(codes[nn] == q_codes[:, None], r, max_r), nn[:, :small]
     if not bool(exact.all()):
         slow = (~exact).nonzero().squeeze(1)
-        again = top_k_by_index(_leave_one_out_scores(scorer, rows[slow], buffer), int(depth[slow].max()))
+        again = _leave_one_out_scores(scorer, layout, rows[slow], buffer)
+        again = top_k_by_index(again, int(depth[slow].max()), layout.members, layout.column)
         ranks[slow] = member_ranks(codes[again] == q_codes[slow, None], r[slow], max_r)
         first[slow] = again[:, :small]
     near = codes[first]  # (B, small) classes of the nearest, nearest first
@@ -80,10 +98,14 @@ def query_values(
     return out
 
 
-def _leave_one_out_scores(scorer: Scorer, rows: torch.Tensor, buffer: torch.Tensor) -> torch.Tensor:
-    """(B, N) scores of reference rows `rows` against all references, each query's own column -inf."""
-    out = scorer.scores(scorer.ref[rows], buffer[: len(rows)])
-    out[torch.arange(len(rows), device=out.device), rows] = -torch.inf
+def _leave_one_out_scores(
+    scorer: Scorer, layout: ClassLayout, rows: torch.Tensor, buffer: torch.Tensor
+) -> torch.Tensor:
+    """(B, N) scores of references `rows` (indices) against all references in class order, each query's own
+    column -inf."""
+    cols = layout.column[rows]
+    out = scorer.scores(scorer.ref[cols], buffer[: len(rows)])
+    out[torch.arange(len(rows), device=out.device), cols] = -torch.inf
     return out
 
 

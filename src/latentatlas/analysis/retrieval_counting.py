@@ -15,9 +15,11 @@ the members above it plus a lower confidence bound of the candidates above it (t
 less Z standard errors) reach the depth. Exactness never depends on the sample: a row whose tau turns out
 invalid, or that would keep too many candidates, is marked inexact and ranked by `topk` instead.
 
-Ties are ordered by index exactly as `top_k_by_index`: the sorts compare `rank_keys`, which for float32 scores
-hold the index, so no two keys are equal. Float64 keys cannot hold it: a row with two equal keys among its first
-places (duplicated points, quantized values) is marked inexact.
+The references are scored in class order (`ClassLayout.members`: column j holds reference members[j]), so a
+query's members are one contiguous slice of its row, read and cleared without a gather. Ties are ordered by the
+references' own index exactly as `top_k_by_index`: the sorts compare `rank_keys` of the index (not the column),
+which for float32 scores hold it, so no two keys are equal. Float64 keys cannot hold it: a row with two equal
+keys among its first places (duplicated points, quantized values) is marked inexact.
 """
 
 from __future__ import annotations
@@ -46,20 +48,22 @@ UNRANKED = 2**62  # the rank of a member past the depth (and of padding): beyond
 
 @dataclass(frozen=True)
 class ClassLayout:
-    """Where each class's members are, and the sampled columns.
+    """The references' class order (the order of the score columns), and the sampled columns.
 
     Attributes:
-        codes: (N,) int64 class of each reference.
+        codes: (N,) int64 class of each reference (by reference index).
         counts: (C,) int64 members per class.
-        start: (C,) int64 offset of class c in `members`.
-        members: (N,) int64 reference indices sorted by class, ascending within a class.
-        sample: (K,) int64 sorted random reference columns for the threshold estimate.
+        start: (C,) int64 first column of class c: its members are columns start[c] .. start[c] + counts[c] - 1.
+        members: (N,) int64 the reference index of each column: sorted by class, ascending within a class.
+        column: (N,) int64 the column of each reference (the inverse of members).
+        sample: (K,) int64 sorted random columns for the threshold estimate.
     """
 
     codes: torch.Tensor
     counts: torch.Tensor
     start: torch.Tensor
     members: torch.Tensor
+    column: torch.Tensor
     sample: torch.Tensor
 
 
@@ -71,8 +75,10 @@ def class_layout(codes: torch.Tensor, counts: np.ndarray, sample_columns: int | 
     counts_t = torch.as_tensor(counts, dtype=torch.long, device=dev)
     start = torch.cumsum(counts_t, 0) - counts_t
     members = torch.argsort(codes, stable=True)
+    column = torch.empty_like(members)
+    column[members] = torch.arange(n, device=dev)
     sample = torch.randperm(n, generator=torch.Generator().manual_seed(0))[: min(n, sample_columns)]
-    return ClassLayout(codes, counts_t, start, members, torch.sort(sample).values.to(dev))
+    return ClassLayout(codes, counts_t, start, members, column, torch.sort(sample).values.to(dev))
 
 
 def candidate_cap(depth: int, n: int, k: int) -> int:
@@ -86,13 +92,15 @@ def counted_top(
     """The nearest `depth` neighbours of each query, by threshold and merge.
 
     Args:
-        scores: (B, N) scores of queries `rows`, larger = nearer, the query's own column -inf; overwritten.
-        rows: (B,) int64 query indices.
+        scores: (B, N) scores of queries `rows` against the references in class order (`layout`), larger =
+            nearer, the query's own column -inf; overwritten.
+        rows: (B,) int64 query indices (reference indices, not columns).
         layout: the references' ClassLayout.
         depth: (B,) int64 neighbours wanted per query, each >= its R and <= N - 1.
 
     Returns:
-        nn: (B, max depth) int64 columns, nearest first, ties by index; right for exact rows up to their depth.
+        nn: (B, max depth) int64 reference indices, nearest first, ties by index; right for exact rows up to
+            their depth.
         exact: (B,) bool, False for rows that must be ranked by `top_k_by_index` instead.
     """
     d = int(depth.max())
@@ -128,7 +136,7 @@ def counted_ranks(
     Returns:
         ranks: (B, W) int64 1-based ranks of the members, nearest member first; UNRANKED past the members that
             score >= the threshold (they rank beyond the depth) and for the padding. W = largest class in the block.
-        first: (B, small) int64 columns of the nearest `small`, ties by index.
+        first: (B, small) int64 reference indices of the nearest `small`, ties by index.
         exact: (B,) bool, False for rows that must be ranked by `top_k_by_index` instead.
     """
     c = _candidates(scores, rows, layout, depth, small)
@@ -146,10 +154,11 @@ class _Candidates:
     """A block's members and candidates (see the module docstring), before any merge.
 
     Attributes:
-        members: (B, W) sorted negated member keys; member_cols: their columns (float64 scores) or None.
+        members: (B, W) sorted negated member keys; member_cols: their reference indices (float64 scores) or
+            None.
         above: (B,) T, the members scoring >= the row's threshold.
         keys: (B, width) negated candidate keys in column order, EMPTY after a row's last and in inexact rows.
-        rows, slot, cols: (M,) row, place in `keys` and column of each kept candidate.
+        rows, slot, cols: (M,) row, place in `keys` and reference index of each kept candidate.
         exact: (B,) bool, False for rows that must be ranked by `top_k_by_index` instead.
     """
 
@@ -179,11 +188,11 @@ def _candidates(
     if not bool(exact.all()):
         keep = exact[cand_rows]
         flat, cand_rows, n_cand = flat[keep], cand_rows[keep], n_cand * exact
-    cand_cols = flat - cand_rows * n
+    cand_ids = layout.members.index_select(0, flat - cand_rows * n)
     slot = torch.arange(len(flat), device=flat.device) - (torch.cumsum(n_cand, 0) - n_cand).index_select(0, cand_rows)
     keys = torch.full((b, max(int(n_cand.max()) if b else 0, min_width)), EMPTY, dtype=torch.long, device=scores.device)
-    keys[cand_rows, slot] = -rank_keys(scores.view(-1).index_select(0, flat), cand_cols)
-    return _Candidates(members, member_cols, above, keys, cand_rows, slot, cand_cols, exact)
+    keys[cand_rows, slot] = -rank_keys(scores.view(-1).index_select(0, flat), cand_ids)
+    return _Candidates(members, member_cols, above, keys, cand_rows, slot, cand_ids, exact)
 
 
 def _sorted_members(
@@ -195,27 +204,29 @@ def _sorted_members(
     Returns:
         keys: (B, W) int64, W the largest class in the block; a row's first R entries are its members, then
             EMPTY for the query itself and the padding.
-        cols: (B, W) int64 the columns in that order for float64 scores (float32 keys hold them), else None.
+        ids: (B, W) int64 the members' reference indices in that order for float64 scores (float32 keys hold
+            them), else None.
     """
     c = layout.codes[rows]
     n_c = layout.counts[c]
     w = int(n_c.max())
-    if bool((c == c[0]).all()):  # one class (the usual block of a large class): one column list for all rows
-        cols = layout.members[layout.start[c[0]] : layout.start[c[0]] + w][None, :]  # (1, W)
-        neg = -rank_keys(scores.index_select(1, cols[0]), cols)
-        neg.masked_fill_(cols == rows[:, None], EMPTY)
-        scores.index_fill_(1, cols[0], -torch.inf)
+    if bool((c == c[0]).all()):  # one class (the usual block of a large class): one slice of every row
+        first = int(layout.start[c[0]])
+        ids = layout.members[first : first + w][None, :]  # (1, W)
+        neg = -rank_keys(scores[:, first : first + w], ids)
+        neg.masked_fill_(ids == rows[:, None], EMPTY)
+        scores[:, first : first + w] = -torch.inf
     else:
         offset = torch.arange(w, device=rows.device)
-        pos = layout.start[c][:, None] + torch.minimum(offset[None, :], n_c[:, None] - 1)
-        cols = layout.members[pos]  # (B, W), padded by repeating the class's last member
-        neg = -rank_keys(scores.gather(1, cols), cols)
-        neg.masked_fill_((offset[None, :] >= n_c[:, None]) | (cols == rows[:, None]), EMPTY)
+        cols = layout.start[c][:, None] + torch.minimum(offset[None, :], n_c[:, None] - 1)  # padded by the last
+        ids = layout.members[cols]  # (B, W)
+        neg = -rank_keys(scores.gather(1, cols), ids)
+        neg.masked_fill_((offset[None, :] >= n_c[:, None]) | (ids == rows[:, None]), EMPTY)
         scores.scatter_(1, cols, -torch.inf)
     if scores.dtype == torch.float32:
         return sort_rows(neg), None
     order = argsort_rows(neg)
-    return neg.gather(1, order), cols.expand(len(rows), w).gather(1, order)
+    return neg.gather(1, order), ids.expand(len(rows), w).gather(1, order)
 
 
 def _at_least(member_keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
