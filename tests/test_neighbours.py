@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from latentatlas.analysis.neighbours import knn, top_k_by_index
-from latentatlas.analysis.rank_keys import rank_keys, search_rows
+from latentatlas.analysis.rank_keys import flat_at_least, rank_keys, search_rows
 from latentatlas.errors import ConfigError, DataError
 
 
@@ -113,6 +113,20 @@ def test_search_rows_counts_smaller_entries(rng, rows):
     got = search_rows(torch.from_numpy(sorted_rows), torch.from_numpy(values)).numpy()
     expected = (sorted_rows[:, None, :] < values[:, :, None]).sum(axis=2)  # brute force: entries strictly below
     np.testing.assert_array_equal(got, expected)
+    lengths = rng.integers(0, 26, size=rows)  # each row's first lengths[i] values only
+    got = search_rows(torch.from_numpy(sorted_rows), torch.from_numpy(values), torch.from_numpy(lengths)).numpy()
+    for i, end in enumerate(lengths):
+        np.testing.assert_array_equal(got[i, :end], expected[i, :end])
+
+
+@pytest.mark.parametrize("rows", [1, 300])
+def test_flat_at_least_finds_every_entry_at_or_above_its_rows_threshold(rng, rows):
+    scores = rng.integers(-5, 6, size=(rows, 70)).astype(np.float32)  # ties with the threshold included
+    scores[rng.random(scores.shape) < 0.1] = -np.inf
+    tau = rng.integers(-6, 7, size=rows).astype(np.float32)
+    tau[rng.random(rows) < 0.2] = np.inf  # rows without a threshold: nothing
+    got = flat_at_least(torch.from_numpy(scores), torch.from_numpy(tau)).numpy()
+    np.testing.assert_array_equal(got, np.flatnonzero(scores >= tau[:, None]))
 
 
 def test_knn_bad_inputs(rng):

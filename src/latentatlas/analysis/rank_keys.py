@@ -82,31 +82,38 @@ def merge_rows(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(both)
 
 
-def search_rows(sorted_rows: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+def search_rows(sorted_rows: torch.Tensor, values: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
     """(B, V) int64: for each row, how many entries of sorted_rows (B, W) are < each of values (B, V).
 
     As `torch.searchsorted` (left side), which runs in one thread on CPU; here each row is a NumPy search, the
-    rows spread over torch's threads.
+    rows spread over torch's threads. With `lengths` (B,), only each row's first lengths[i] values are searched;
+    the entries past them are left as they are (undefined: the caller ignores them).
     """
     if sorted_rows.device.type != "cpu":
         return torch.searchsorted(sorted_rows, values)
     a, v = sorted_rows.numpy(), values.numpy()
     out = np.empty(v.shape, dtype=np.int64)
+    ends = [v.shape[1]] * len(v) if lengths is None else lengths.tolist()
 
     def chunk(s: int, e: int) -> None:
         for i in range(s, e):
-            out[i] = np.searchsorted(a[i], v[i])
+            out[i, : ends[i]] = np.searchsorted(a[i], v[i, : ends[i]])
 
     _map(chunk, len(v))
     return torch.from_numpy(out)
 
 
-def flat_nonzero(mask: torch.Tensor) -> torch.Tensor:
-    """(M,) int64 flat positions of the True entries of a contiguous mask (B, N), in row-major order."""
-    if mask.device.type != "cpu":
-        return mask.view(-1).nonzero().squeeze(1)
-    m, width = mask.numpy(), mask.shape[1]
-    parts = _map(lambda s, e: np.flatnonzero(m[s:e]) + s * width, len(m))
+def flat_at_least(scores: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
+    """(M,) int64 flat positions of the entries of contiguous scores (B, N) that are >= their row's tau (B,), in
+    row-major order.
+
+    On CPU, NumPy compares and finds them chunk by chunk in torch's threads: torch's broadcast comparison
+    `scores >= tau[:, None]` took 111 ms for (1024, 50,000) float32 in one thread here, NumPy's 22 ms.
+    """
+    if scores.device.type != "cpu":
+        return (scores >= tau[:, None]).view(-1).nonzero().squeeze(1)
+    a, t, width = scores.numpy(), tau.numpy(), scores.shape[1]
+    parts = _map(lambda s, e: np.flatnonzero(a[s:e] >= t[s:e, None]) + s * width, len(a))
     return torch.from_numpy(np.concatenate(parts))
 
 

@@ -33,7 +33,7 @@ import torch
 from latentatlas.analysis.rank_keys import (
     EMPTY,
     argsort_rows,
-    flat_nonzero,
+    flat_at_least,
     key_columns,
     merge_rows,
     rank_keys,
@@ -143,7 +143,9 @@ def counted_ranks(
     members, cand = c.members, sort_rows(c.keys)
     w = members.shape[1]
     position = torch.arange(w, device=scores.device)
-    ranks = search_rows(cand, members) + (position + 1)  # distinct keys: the candidates strictly ahead
+    # Distinct keys: the candidates strictly ahead. Only the T members above the threshold are searched (the
+    # others rank past the depth).
+    ranks = search_rows(cand, members, c.above) + (position + 1)
     ranks.masked_fill_(position[None, :] >= c.above[:, None], UNRANKED)
     head = torch.cat([members[:, :small], cand[:, :small]], dim=1)
     return ranks, key_columns(sort_rows(head)[:, :small], scores.shape[1]), c.exact
@@ -181,7 +183,7 @@ def _candidates(
     members, member_cols = _sorted_members(scores, rows, layout)  # (B, W) negated keys ascending: nearest first
     tau, found = _threshold(scores, members, layout.counts[layout.codes[rows]] - 1, depth, layout.sample)
     above = _at_least(members, tau)  # T: members scoring >= tau
-    flat = flat_nonzero(scores >= tau[:, None])  # the candidates (members are -inf now), row-major
+    flat = flat_at_least(scores, tau)  # the candidates (members are -inf now), row-major
     cand_rows = flat // n
     n_cand = torch.bincount(cand_rows, minlength=b)  # a row without a threshold (tau = inf) has none
     exact = found & (above + n_cand >= depth) & (n_cand <= candidate_cap(int(depth.max()), n, len(layout.sample)))
