@@ -83,8 +83,10 @@ def test_top_k_by_index_of_permuted_columns_orders_ties_by_id(rng):
     ids = torch.from_numpy(rng.permutation(40))
     columns = torch.argsort(ids)
     for depth in (1, 4, 39, 40):
-        got = top_k_by_index(scores[:, ids].clone(), depth, ids, columns)
-        np.testing.assert_array_equal(got.numpy(), np.argsort(-scores.numpy(), axis=1, kind="stable")[:, :depth])
+        ref = np.argsort(-scores.numpy(), axis=1, kind="stable")[:, :depth]
+        for inverse in (columns, None):  # the inverse given, or derived
+            got = top_k_by_index(scores[:, ids].clone(), depth, ids, inverse)
+            np.testing.assert_array_equal(got.numpy(), ref)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -90,7 +90,8 @@ def top_k_by_index(
         scores: (B, N) scores, larger = nearer (excluded columns -inf).
         depth: 1..N.
         ids: (N,) int64 a permutation: the id of each column (references stored in another order); ties are
-            then ordered by id and ids are returned. columns: its inverse (the column of each id), given with ids.
+            then ordered by id and ids are returned. columns: its inverse (the column of each id), or None to
+            derive it when needed.
 
     Returns:
         (B, depth) int64 column indices, or ids.
@@ -111,6 +112,8 @@ def top_k_by_index(
         idx[row, col], idx[row, col + 1] = torch.minimum(a, b), torch.maximum(a, b)
     if bool(slow.any()):
         rows = slow.nonzero().squeeze(1)
+        if ids is not None and columns is None:
+            columns = torch.argsort(ids)
         full = scores[rows] if columns is None else scores[rows].index_select(1, columns)  # in id order
         idx[rows, :depth] = torch.sort(full, dim=1, descending=True, stable=True).indices[:, :depth]
     return idx[:, :depth]

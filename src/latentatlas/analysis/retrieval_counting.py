@@ -111,7 +111,7 @@ def counted_top(
         merged = merge_rows(members, sort_rows(cand))
         return key_columns(merged[:, :d], n), c.exact
     cols = torch.zeros(cand.shape, dtype=torch.long, device=scores.device)
-    cols[c.rows, c.slot] = c.cols
+    cols[c.rows, c.slot] = c.ids
     order = argsort_rows(cand)
     cand, cols = cand.gather(1, order), cols.gather(1, order)
     both, both_cols = torch.cat([members, cand], dim=1), torch.cat([c.member_cols, cols], dim=1)
@@ -160,7 +160,7 @@ class _Candidates:
             None.
         above: (B,) T, the members scoring >= the row's threshold.
         keys: (B, width) negated candidate keys in column order, EMPTY after a row's last and in inexact rows.
-        rows, slot, cols: (M,) row, place in `keys` and reference index of each kept candidate.
+        rows, slot, ids: (M,) row, place in `keys` and reference index of each kept candidate.
         exact: (B,) bool, False for rows that must be ranked by `top_k_by_index` instead.
     """
 
@@ -170,7 +170,7 @@ class _Candidates:
     keys: torch.Tensor
     rows: torch.Tensor
     slot: torch.Tensor
-    cols: torch.Tensor
+    ids: torch.Tensor
     exact: torch.Tensor
 
 
