@@ -159,8 +159,10 @@ def test_all_points_identical_ranks_by_index(rng):
 
 
 def test_knn_tie_goes_to_the_class_with_the_nearest_member():
-    # Query 0 at the origin; neighbours at distances 1 (class 1), 2 (class 2), 3 (class 2), 4 (class 1).
-    x = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [3.0, 0.0], [4.0, 0.0], [0.0, 50.0]])
+    # Query 0 at the origin; neighbours at distances 1 (class 1), 2 (class 2), 3 (class 2), 4 (class 1), 10.
+    # The mean is 0, so float32 scores are exact and the other rows' ties (query 1: points 0 and 2) are real
+    # ties, as in the float64 brute force (with a mean of 10/6 their rounding depended on the CPU's kernels).
+    x = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [3.0, 0.0], [4.0, 0.0], [-10.0, 0.0]])
     labels = np.array([1, 1, 2, 2, 1, 1])
     got = retrieval_metrics(x, labels, metric="euclidean", k=(1,), knn_k=4, block_size=1)
     ref = brute_force(x, labels, "euclidean", (1,), knn_k=4)
