@@ -170,6 +170,22 @@ def test_another_config_on_an_existing_sweep_is_refused_and_untouched(tmp_path, 
     (tmp_path / "other" / "notes.txt").write_text("mine")
     with pytest.raises(LatentAtlasError, match="holds no sweep.json"):
         run_sweep(plan, tmp_path / "other")
+    (tmp_path / "other" / "runs").mkdir()  # a non-empty runs/ or other files beside it: still not a sweep's start
+    (tmp_path / "other" / "notes.txt").unlink()
+    (tmp_path / "other" / "runs" / "x").write_text("mine")
+    with pytest.raises(LatentAtlasError, match="holds no sweep.json"):
+        run_sweep(plan, tmp_path / "other")
+    assert (tmp_path / "other" / "runs" / "x").read_text() == "mine"
+
+
+def test_a_worker_starting_beside_us_is_not_taken_for_foreign_files(tmp_path, fake):
+    # What another worker makes before its first sweep.json: the lock file and an empty runs/ (a race that made
+    # the second of two workers started together refuse the folder).
+    out = tmp_path / "sw"
+    (out / "runs").mkdir(parents=True)
+    (out / ".sweep.lock").touch()
+    outcome = run_sweep(plan_sweep(_config(tmp_path), {"loss.beta": [0.5, 1]}), out)
+    assert [r["status"] for r in outcome.runs] == ["done", "done"] and len(fake.calls) == 2
 
 
 def test_a_failing_run_is_recorded_and_the_others_still_run(tmp_path, monkeypatch, rng, capsys):

@@ -33,7 +33,8 @@ def check_sweep_dir(plan: SweepPlan, out_dir: str | Path) -> dict[str, Any] | No
     if not out.is_dir():
         raise LatentAtlasError(f"{out}: is a file, not a sweep directory; use another --out")
     if not (out / SWEEP_FILE).exists():
-        if any(out.iterdir()):
+        # A worker starting beside us may have made its lock file and the empty runs/ before its first sweep.json.
+        if any(p.name != ".sweep.lock" and not (p.name == "runs" and _empty_dir(p)) for p in out.iterdir()):
             raise LatentAtlasError(f"sweep directory {out} exists and holds no {SWEEP_FILE}; use another --out")
         return None
     old = read_sweep_record(out)
@@ -50,6 +51,10 @@ def check_sweep_dir(plan: SweepPlan, out_dir: str | Path) -> dict[str, Any] | No
             f"{' and '.join(w.replace('_', ' ') for w in what)}; use another --out"
         )
     return old
+
+
+def _empty_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink() and not any(path.iterdir())
 
 
 @dataclass
@@ -126,7 +131,13 @@ def run_sweep(
         LatentAtlasError: `out_dir` holds another sweep or other files (nothing is then touched).
     """
     out = Path(out_dir)
-    old = check_sweep_dir(plan, out)
+    try:
+        old = check_sweep_dir(plan, out)
+    except LatentAtlasError:
+        if not (out / ".sweep.lock").is_file():
+            raise
+        with sweep_lock(out):  # a worker starting beside us writes its first sweep.json under this lock
+            old = check_sweep_dir(plan, out)
     created = (old or {}).get("created") or _now()
     (out / "runs").mkdir(parents=True, exist_ok=True)
     runs = [
