@@ -47,7 +47,7 @@ ABLATIONS = {
     "embed - linear schedule (cosine)": ["train.schedule=cosine"],
     "embed - cosine classifier (mined triplets)": ["loss.metric.name=triplet", "loss.mining=all", "loss.margin=0.2"],
 }
-WIDE = ["model.cnn_widths=[48,96,192]"]  # the recipe on a wider network: it lost at 5 minutes, won at 20 (seed 0)
+WIDE = ["model.cnn_widths=[48,96,192]"]  # the recipe on a wider network: it lost at 5 minutes, won at 20
 LABELS = {"cifar10-embed": "cifar10-embed", "softmax": "softmax baseline", "cifar10-triplet": "cifar10-triplet",
           "long": "cifar10-embed", "wide": "cifar10-embed, widths 48-96-192"}  # fmt: skip
 

@@ -23,6 +23,7 @@ from latentatlas.train.lock import LOCK_NAME, claim, holder, release, waiting_lo
 __all__ = ["SweepOutcome", "check_sweep_dir", "record_status", "run_sweep", "sweep_lock"]
 
 log = logging.getLogger("latentatlas")
+SWEEP_LOCK = ".sweep.lock"  # the sweep folder's short lock (sweep.json, the report); never removed
 
 
 def check_sweep_dir(plan: SweepPlan, out_dir: str | Path) -> dict[str, Any] | None:
@@ -33,8 +34,8 @@ def check_sweep_dir(plan: SweepPlan, out_dir: str | Path) -> dict[str, Any] | No
     if not out.is_dir():
         raise LatentAtlasError(f"{out}: is a file, not a sweep directory; use another --out")
     if not (out / SWEEP_FILE).exists():
-        # A worker starting beside us may have made its lock file and the empty runs/ before its first sweep.json.
-        if any(p.name != ".sweep.lock" and not (p.name == "runs" and _empty_dir(p)) for p in out.iterdir()):
+        # A sweep's own traces before its first sweep.json: the lock file and an empty runs/.
+        if any(p.name != SWEEP_LOCK and not (p.name == "runs" and _empty_dir(p)) for p in out.iterdir()):
             raise LatentAtlasError(f"sweep directory {out} exists and holds no {SWEEP_FILE}; use another --out")
         return None
     old = read_sweep_record(out)
@@ -76,21 +77,26 @@ def _now() -> str:
 @contextlib.contextmanager
 def sweep_lock(out: str | Path) -> Iterator[None]:
     """Hold the sweep folder's short lock (waiting for it): one worker at a time rewrites sweep.json or the report."""
-    with waiting_lock(Path(out) / ".sweep.lock"):
+    with waiting_lock(Path(out) / SWEEP_LOCK):
         yield
 
 
 def _save(out: Path, plan: SweepPlan, runs: list[dict[str, Any]], created: str, mine: set[str]) -> None:
     """Write sweep.json: this worker's entries (`mine`) as it knows them, the others as other workers wrote them."""
     with sweep_lock(out):
-        try:
-            disk = {r.get("name"): r for r in read_sweep_record(out).get("runs", [])}
-        except LatentAtlasError:
-            disk = {}
-        for entry in runs:
-            if entry["name"] not in mine and entry["name"] in disk:
-                entry.update({k: v for k, v in disk[entry["name"]].items() if k != "name"})
-        write_json(out / SWEEP_FILE, {**plan.record(), "created": created, "updated": _now(), "runs": runs})
+        _write_record(out, plan, runs, created, mine)
+
+
+def _write_record(out: Path, plan: SweepPlan, runs: list[dict[str, Any]], created: str, mine: set[str]) -> None:
+    """`_save` with the sweep lock already held."""
+    try:
+        disk = {r.get("name"): r for r in read_sweep_record(out).get("runs", [])}
+    except LatentAtlasError:
+        disk = {}
+    for entry in runs:
+        if entry["name"] not in mine and entry["name"] in disk:
+            entry.update({k: v for k, v in disk[entry["name"]].items() if k != "name"})
+    write_json(out / SWEEP_FILE, {**plan.record(), "created": created, "updated": _now(), "runs": runs})
 
 
 def record_status(out_dir: str | Path, name: str, **fields: Any) -> None:
@@ -131,27 +137,27 @@ def run_sweep(
         LatentAtlasError: `out_dir` holds another sweep or other files (nothing is then touched).
     """
     out = Path(out_dir)
-    try:
-        old = check_sweep_dir(plan, out)
-    except LatentAtlasError:
-        if not (out / ".sweep.lock").is_file():
-            raise
-        with sweep_lock(out):  # a worker starting beside us writes its first sweep.json under this lock
-            old = check_sweep_dir(plan, out)
-    created = (old or {}).get("created") or _now()
-    (out / "runs").mkdir(parents=True, exist_ok=True)
+    if not (out / SWEEP_LOCK).is_file():
+        check_sweep_dir(plan, out)  # a foreign folder is refused before the lock file is made in it
+    out.mkdir(parents=True, exist_ok=True)
     runs = [
         {"name": r.name, "dir": f"runs/{r.name}", "params": r.params, "overrides": r.overrides, "status": "pending"}
         for r in plan
     ]
-    before = {r.get("name"): r for r in (old or {}).get("runs", []) if isinstance(r, dict)}
     mine: set[str] = set()
-    for entry in runs:
-        if run_state(out / entry["dir"]) == "done":  # keep when and how long it ran the first time
-            kept = {k: v for k, v in before.get(entry["name"], {}).items() if k in ("started", "finished", "seconds")}
-            entry.update(status="done", **kept)
-            mine.add(entry["name"])
-    _save(out, plan, runs, created, mine)
+    with sweep_lock(out):  # the check, runs/ and the first sweep.json at once: a worker starting beside us waits
+        old = check_sweep_dir(plan, out)
+        created = (old or {}).get("created") or _now()
+        (out / "runs").mkdir(exist_ok=True)
+        before = {r.get("name"): r for r in (old or {}).get("runs", []) if isinstance(r, dict)}
+        for entry in runs:
+            if run_state(out / entry["dir"]) == "done":  # keep when and how long it ran the first time
+                kept = {
+                    k: v for k, v in before.get(entry["name"], {}).items() if k in ("started", "finished", "seconds")
+                }
+                entry.update(status="done", **kept)
+                mine.add(entry["name"])
+        _write_record(out, plan, runs, created, mine)
     for i, (run, entry) in enumerate(zip(plan, runs)):
         run_dir = out / entry["dir"]
         head = f"[{i + 1}/{len(plan)}] {run.name}"
