@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from latentatlas.analysis.neighbours import knn, top_k_by_index
-from latentatlas.analysis.rank_keys import flat_at_least, rank_keys, search_rows
+from latentatlas.analysis.rank_keys import flat_at_least, rank_keys
 from latentatlas.errors import ConfigError, DataError
 
 
@@ -106,19 +106,6 @@ def test_rank_keys_order_like_score_then_index(rng, dtype):
     low = rank_keys(torch.from_numpy(values)).numpy()  # smallest key of each score
     ge = keys[None, :] >= low[:, None]
     np.testing.assert_array_equal(ge, values[None, :] >= values[:, None])
-
-
-@pytest.mark.parametrize("rows", [1, 300])  # one thread; rows split over threads
-def test_search_rows_counts_smaller_entries(rng, rows):
-    sorted_rows = np.sort(rng.integers(-50, 50, size=(rows, 40)), axis=1)  # repeated values included
-    values = rng.integers(-60, 60, size=(rows, 25))
-    got = search_rows(torch.from_numpy(sorted_rows), torch.from_numpy(values)).numpy()
-    expected = (sorted_rows[:, None, :] < values[:, :, None]).sum(axis=2)  # brute force: entries strictly below
-    np.testing.assert_array_equal(got, expected)
-    lengths = rng.integers(0, 26, size=rows)  # each row's first lengths[i] values only
-    got = search_rows(torch.from_numpy(sorted_rows), torch.from_numpy(values), torch.from_numpy(lengths)).numpy()
-    for i, end in enumerate(lengths):
-        np.testing.assert_array_equal(got[i, :end], expected[i, :end])
 
 
 @pytest.mark.parametrize("rows", [1, 300])

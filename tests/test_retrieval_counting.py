@@ -14,6 +14,7 @@ import torch
 
 import latentatlas.analysis.retrieval_blocks as blocks
 import latentatlas.analysis.retrieval_counting as counting
+import latentatlas.analysis.retrieval_ranks as ranks_mod
 from latentatlas.analysis.inputs import as_labels
 from latentatlas.analysis.neighbours import make_scorer, top_k_by_index
 from latentatlas.analysis.retrieval import retrieval_metrics
@@ -135,7 +136,7 @@ def test_fallback_rows_of_mixed_blocks_equal_topk(rng, monkeypatch, dtype):
     codes, _, counts = as_labels(labels, n)
     scorer, layout = blocks.prepare(x, codes, counts, "cosine", dtype)
     order = torch.argsort(codes, stable=True)
-    real = {"ranks": counting.counted_ranks, "top": counting.counted_top}
+    real = {"ranks": ranks_mod.counted_ranks, "top": counting.counted_top}
 
     def keep(depth):  # mixed block: its shallower rows fall back; one-class block: every other row
         deepest = depth == depth.max()
@@ -171,3 +172,39 @@ def test_member_ranks_and_rank_values_equal_brute_force(rng):
         assert ranks[i].tolist() == expected
         ap = sum((t + 1) / rho for t, rho in enumerate(hits)) / int(r[i])
         np.testing.assert_allclose(values[i], [float(rel[i, 0]), len(hits) / int(r[i]), ap], rtol=1e-12)
+
+
+@pytest.mark.parametrize("quantized", [False, True])
+def test_threshold_ranks_equal_topk_on_both_paths(rng, monkeypatch, quantized):
+    # counted_ranks' NumPy path (CPU) and its torch path (other devices, run here on CPU) against the members'
+    # ranks from top_k_by_index, row by row: continuous data and data rounded to a coarse grid (many equal scores
+    # at the threshold), blocks of one class and across classes, a sample smaller than N and equal to it.
+    n = 900
+    labels = rng.permutation(np.repeat([0, 1, 2, 3], [500, 250, 120, 30]))
+    x = rng.normal(size=(4, 10))[labels] * 0.5 + rng.normal(size=(n, 10))
+    x = torch.from_numpy(np.round(x * 2) / 2 if quantized else x)
+    codes, _, counts = as_labels(labels, n)
+    order = torch.argsort(codes, stable=True)
+    buffer = torch.empty(128, n, dtype=torch.float32)
+    for k in (None, n):
+        scorer, layout = blocks.prepare(x, codes, counts, "cosine", torch.float32, k)
+        exact_rows = 0
+        for s in range(0, n, 128):
+            rows = order[s : s + 128]
+            r = layout.counts[codes[rows]] - 1
+            depth = torch.clamp(r, min=5)
+            scores = blocks._leave_one_out_scores(scorer, layout, rows, buffer)
+            nn = top_k_by_index(scores.clone(), int(depth.max()), layout.members, layout.column)
+            want = blocks.member_ranks(codes[nn] == codes[rows][:, None], r, int(layout.counts[codes[rows]].max()))
+            got = [ranks_mod.counted_ranks(scores, rows, layout, depth, 5)]
+            cut = ranks_mod.plan_cut(n, rows, layout, depth)
+            got.append(ranks_mod._ranks_torch(scores, rows, layout, depth, 5, cut))
+            for ranked, first, exact in got:
+                assert torch.equal(exact, got[0][2])
+                for i in exact.nonzero().squeeze(1).tolist():
+                    within = want[i] <= r[i]  # both give the true ranks of the members within the first R
+                    assert torch.equal(ranked[i][within], want[i][within]), (s, i)
+                    assert bool((ranked[i][~within] > r[i]).all()), (s, i)
+                    assert torch.equal(first[i], nn[i, :5]), (s, i)
+            exact_rows += int(got[0][2].sum())
+        assert exact_rows > 0.99 * n  # the sample's threshold rarely sends a row to topk

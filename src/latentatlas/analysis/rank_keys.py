@@ -56,7 +56,7 @@ def sort_rows(x: torch.Tensor) -> torch.Tensor:
     if x.device.type != "cpu":
         return torch.sort(x, dim=1).values
     out = x.numpy().copy()
-    _map(lambda s, e: out[s:e].sort(axis=1), len(out))  # in place, chunk by chunk
+    map_rows(lambda s, e: out[s:e].sort(axis=1), len(out))  # in place, chunk by chunk
     return torch.from_numpy(out)
 
 
@@ -69,7 +69,7 @@ def argsort_rows(x: torch.Tensor, stable: bool = False) -> torch.Tensor:
     def chunk(s: int, e: int) -> None:
         out[s:e] = np.argsort(a[s:e], axis=1, kind="stable" if stable else None)
 
-    _map(chunk, len(a))
+    map_rows(chunk, len(a))
     return torch.from_numpy(out)
 
 
@@ -78,29 +78,8 @@ def merge_rows(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     if a.device.type != "cpu":
         return torch.sort(torch.cat([a, b], dim=1), dim=1).values
     both = np.concatenate([a.numpy(), b.numpy()], axis=1)
-    _map(lambda s, e: both[s:e].sort(axis=1, kind="stable"), len(both))  # timsort: one merge of the two runs
+    map_rows(lambda s, e: both[s:e].sort(axis=1, kind="stable"), len(both))  # timsort: one merge of the two runs
     return torch.from_numpy(both)
-
-
-def search_rows(sorted_rows: torch.Tensor, values: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-    """(B, V) int64: for each row, how many entries of sorted_rows (B, W) are < each of values (B, V).
-
-    As `torch.searchsorted` (left side), which runs in one thread on CPU; here each row is a NumPy search, the
-    rows spread over torch's threads. With `lengths` (B,), only each row's first lengths[i] values are searched;
-    the entries past them are left as they are (undefined: the caller ignores them).
-    """
-    if sorted_rows.device.type != "cpu":
-        return torch.searchsorted(sorted_rows, values)
-    a, v = sorted_rows.numpy(), values.numpy()
-    out = np.empty(v.shape, dtype=np.int64)
-    ends = [v.shape[1]] * len(v) if lengths is None else lengths.tolist()
-
-    def chunk(s: int, e: int) -> None:
-        for i in range(s, e):
-            out[i, : ends[i]] = np.searchsorted(a[i], v[i, : ends[i]])
-
-    _map(chunk, len(v))
-    return torch.from_numpy(out)
 
 
 def flat_at_least(scores: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
@@ -113,11 +92,11 @@ def flat_at_least(scores: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
     if scores.device.type != "cpu":
         return (scores >= tau[:, None]).view(-1).nonzero().squeeze(1)
     a, t, width = scores.numpy(), tau.numpy(), scores.shape[1]
-    parts = _map(lambda s, e: np.flatnonzero(a[s:e] >= t[s:e, None]) + s * width, len(a))
+    parts = map_rows(lambda s, e: np.flatnonzero(a[s:e] >= t[s:e, None]) + s * width, len(a))
     return torch.from_numpy(np.concatenate(parts))
 
 
-def _map(fn: Callable[[int, int], object], n_rows: int) -> list:
+def map_rows(fn: Callable[[int, int], object], n_rows: int) -> list:
     """fn(start, end) over row ranges, one per torch thread, in threads (NumPy releases the GIL in these calls)."""
     k = max(1, min(torch.get_num_threads(), n_rows // 64))
     edges = np.linspace(0, n_rows, k + 1).astype(int).tolist()

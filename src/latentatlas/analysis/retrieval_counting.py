@@ -37,7 +37,6 @@ from latentatlas.analysis.rank_keys import (
     key_columns,
     merge_rows,
     rank_keys,
-    search_rows,
     sort_rows,
 )
 
@@ -57,6 +56,7 @@ class ClassLayout:
         members: (N,) int64 the reference index of each column: sorted by class, ascending within a class.
         column: (N,) int64 the column of each reference (the inverse of members).
         sample: (K,) int64 sorted random columns for the threshold estimate.
+        z: standard errors of the threshold's lower bound (Z_BOUND when the layout was made).
     """
 
     codes: torch.Tensor
@@ -65,6 +65,7 @@ class ClassLayout:
     members: torch.Tensor
     column: torch.Tensor
     sample: torch.Tensor
+    z: float
 
 
 def class_layout(codes: torch.Tensor, counts: np.ndarray, sample_columns: int | None = None) -> ClassLayout:
@@ -78,7 +79,7 @@ def class_layout(codes: torch.Tensor, counts: np.ndarray, sample_columns: int | 
     column = torch.empty_like(members)
     column[members] = torch.arange(n, device=dev)
     sample = torch.randperm(n, generator=torch.Generator().manual_seed(0))[: min(n, sample_columns)]
-    return ClassLayout(codes, counts_t, start, members, column, torch.sort(sample).values.to(dev))
+    return ClassLayout(codes, counts_t, start, members, column, torch.sort(sample).values.to(dev), Z_BOUND)
 
 
 def candidate_cap(depth: int, n: int, k: int) -> int:
@@ -119,36 +120,6 @@ def counted_top(
     merged = both.gather(1, order)  # one place past the depth: a tie across the cut matters too
     tie = ((merged[:, 1:] == merged[:, :-1]) & (merged[:, 1:] != EMPTY)).any(dim=1)  # order by index unknown
     return both_cols.gather(1, order[:, :d]), c.exact & ~tie
-
-
-def counted_ranks(
-    scores: torch.Tensor, rows: torch.Tensor, layout: ClassLayout, depth: torch.Tensor, small: int
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """float32 scores: each query's class members' ranks among all points, and its nearest `small` neighbours.
-
-    The threshold and candidates of `counted_top`, without the merge: member t's rank is t plus the candidates
-    ahead of it, a search of its key among the sorted candidates' keys (keys are distinct, so no tie is left).
-
-    Args:
-        scores, rows, layout, depth: as `counted_top` (float32 scores, overwritten).
-        small: neighbours wanted in order (recall@k, the kNN vote), <= every depth.
-
-    Returns:
-        ranks: (B, W) int64 1-based ranks of the members, nearest member first; UNRANKED past the members that
-            score >= the threshold (they rank beyond the depth) and for the padding. W = largest class in the block.
-        first: (B, small) int64 reference indices of the nearest `small`, ties by index.
-        exact: (B,) bool, False for rows that must be ranked by `top_k_by_index` instead.
-    """
-    c = _candidates(scores, rows, layout, depth, small)
-    members, cand = c.members, sort_rows(c.keys)
-    w = members.shape[1]
-    position = torch.arange(w, device=scores.device)
-    # Distinct keys: the candidates strictly ahead. Only the T members above the threshold are searched (the
-    # others rank past the depth).
-    ranks = search_rows(cand, members, c.above) + (position + 1)
-    ranks.masked_fill_(position[None, :] >= c.above[:, None], UNRANKED)
-    head = torch.cat([members[:, :small], cand[:, :small]], dim=1)
-    return ranks, key_columns(sort_rows(head)[:, :small], scores.shape[1]), c.exact
 
 
 @dataclass(frozen=True)
