@@ -15,6 +15,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from latentatlas.analysis.retrieval_blocks import COUNTING_MIN_FRACTION  # the default the library runs
+
 ROOT = Path(__file__).resolve().parent.parent
 
 SETUP = """
@@ -221,7 +223,7 @@ def _retrieval_section(quick: bool) -> list[str]:
     values = []
     for c in (10, 100):
         pml = _measure(PML_RETRIEVAL, n=n, d=128, c=c, batch=batch)
-        ours = _measure(OURS_RETRIEVAL, n=n, d=128, c=c, fraction=1 / 64, queries=None)
+        ours = _measure(OURS_RETRIEVAL, n=n, d=128, c=c, fraction=COUNTING_MIN_FRACTION, queries=None)
         top_r = _measure(OURS_RETRIEVAL, n=n, d=128, c=c, fraction=1e9, queries=None)
         product = _measure(PRODUCT_ONLY, n=n, d=128, c=c)["seconds"]
         lines.append(f"| {c} | ~{n // c - 1:,} | PML 2.9 | {pml['seconds']:.2f} | {pml['extra_mb']:.0f} | 1x | 0 | "
@@ -241,7 +243,7 @@ def _large_section(quick: bool) -> list[str]:
     """Exact leave-one-out at N = 200,000 (PML tried within limits), and sampled queries at N = 1,000,000."""
     n, limit_s = (20_000, 300) if quick else (200_000, 1800)
     limit_mb = _memory_limit_mb()
-    ours = _measure(OURS_RETRIEVAL, n=n, d=128, c=10, fraction=1 / 64, queries=None)
+    ours = _measure(OURS_RETRIEVAL, n=n, d=128, c=10, fraction=COUNTING_MIN_FRACTION, queries=None)
     value = ours["value"]
     pml = _try_measure(PML_RETRIEVAL, limit_s, limit_mb, n=n, d=128, c=10, batch=1024)
     pml_text = (
@@ -269,7 +271,7 @@ def _large_section(quick: bool) -> list[str]:
         "|---|---|---|---|---|---|---|",
     ]
     for c in (10, 1000):
-        r = _measure(OURS_RETRIEVAL, n=n_big, d=128, c=c, fraction=1 / 64, queries=q)
+        r = _measure(OURS_RETRIEVAL, n=n_big, d=128, c=c, fraction=COUNTING_MIN_FRACTION, queries=q)
         v = r["value"]
         half = max((v[key][1] - v[key][0]) / 2 for key in v if key.endswith("_ci"))
         cells = [f"{v[k]:.4f} ± {(v[k + '_ci'][1] - v[k + '_ci'][0]) / 2:.4f}" for k in PML_KEYS]

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from latentatlas.analysis.neighbours import knn, top_k_by_index
-from latentatlas.analysis.rank_keys import flat_at_least, rank_keys
+from latentatlas.analysis.rank_keys import key_columns, rank_keys
 from latentatlas.errors import ConfigError, DataError
 
 
@@ -89,33 +89,15 @@ def test_top_k_by_index_of_permuted_columns_orders_ties_by_id(rng):
             np.testing.assert_array_equal(got.numpy(), ref)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_rank_keys_order_like_score_then_index(rng, dtype):
+def test_rank_keys_order_like_score_then_index(rng):
     values = np.concatenate([rng.normal(size=200), rng.integers(-3, 4, size=200), [0.0, -0.0, -np.inf, 1e-40]])
-    values = values.astype(dtype)
+    values = values.astype(np.float32)
     cols = rng.permutation(len(values) * 3)[: len(values)].astype(np.int64)
     keys = rank_keys(torch.from_numpy(values), torch.from_numpy(cols)).numpy()
     expected = np.lexsort((cols, -values.astype(np.float64)))  # score descending, then index ascending
-    if dtype == np.float32:
-        np.testing.assert_array_equal(np.argsort(-keys, kind="stable"), expected)
-        assert len(np.unique(keys)) == len(keys)
-    else:  # no room for the index: equal scores, equal keys, otherwise the same order
-        s = values[np.argsort(-keys, kind="stable")]
-        np.testing.assert_array_equal(s, values[expected])
-        assert (keys[values == 0.0] == keys[values == 0.0][0]).all()  # -0.0 and 0.0 are one score
-    low = rank_keys(torch.from_numpy(values)).numpy()  # smallest key of each score
-    ge = keys[None, :] >= low[:, None]
-    np.testing.assert_array_equal(ge, values[None, :] >= values[:, None])
-
-
-@pytest.mark.parametrize("rows", [1, 300])
-def test_flat_at_least_finds_every_entry_at_or_above_its_rows_threshold(rng, rows):
-    scores = rng.integers(-5, 6, size=(rows, 70)).astype(np.float32)  # ties with the threshold included
-    scores[rng.random(scores.shape) < 0.1] = -np.inf
-    tau = rng.integers(-6, 7, size=rows).astype(np.float32)
-    tau[rng.random(rows) < 0.2] = np.inf  # rows without a threshold: nothing
-    got = flat_at_least(torch.from_numpy(scores), torch.from_numpy(tau)).numpy()
-    np.testing.assert_array_equal(got, np.flatnonzero(scores >= tau[:, None]))
+    np.testing.assert_array_equal(np.argsort(-keys, kind="stable"), expected)
+    assert len(np.unique(keys)) == len(keys)
+    np.testing.assert_array_equal(key_columns(torch.from_numpy(-keys), len(values) * 3).numpy(), cols)
 
 
 def test_knn_bad_inputs(rng):

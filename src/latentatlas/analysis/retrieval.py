@@ -15,9 +15,9 @@ PML has no recall@k; ours is the fraction of queries with at least one same-clas
 the knn_k nearest, a tie going to the tied class that has the nearest member.
 
 How: queries are scored in blocks against all N points (float32 by default, as PML). Each query's neighbours
-down to depth max(R, k, knn_k) come from a threshold and a merge of its sorted class members with the few
-other points above the threshold (`retrieval_counting`), or from `topk` for small classes; equal scores are
-ordered by the neighbour's index either way, so results are deterministic. With `queries=Q`, a stratified
+down to depth max(R, k, knn_k) are the points above a threshold at or below the depth-th score, sorted
+(`retrieval_ranks`; float64 scores: `topk`); equal scores are ordered by the neighbour's index either way, so
+results are deterministic. With `queries=Q`, a stratified
 sample of Q queries is scored exactly against all N points and every metric comes with a 95% confidence
 interval (`retrieval_sampling`). docs/analysis-math.md derives both.
 """
@@ -35,7 +35,7 @@ from latentatlas.analysis.heap import release_free_memory
 from latentatlas.analysis.inputs import DEFAULT_MEMORY_BUDGET, as_labels, as_matrix
 from latentatlas.analysis.neighbours import Scorer, check_score_options
 from latentatlas.analysis.retrieval_blocks import VALUE_KEYS, prepare, query_values
-from latentatlas.analysis.retrieval_counting import Z_BOUND, ClassLayout
+from latentatlas.analysis.retrieval_layout import Z_BOUND, ClassLayout
 from latentatlas.analysis.retrieval_sampling import CONFIDENCE, interval_estimates, stratified_queries
 from latentatlas.dist import all_gather_rows, check_shards, share
 from latentatlas.errors import ConfigError, DataError
@@ -155,9 +155,10 @@ def _block_size(
     n = scorer.ref.shape[0]
     w = int(layout.counts.max())
     elem = scorer.ref.element_size()
-    # Per query row: its scores, then either the counting tables (candidate mask; member keys, candidate keys
-    # (about R plus the threshold's margin) and their merge; the neighbours and the metrics' (R,) float64 rows)
-    # or the top-R tables of a ranked row.
+    # Per query row: its scores, then either the counting tables (the members' ranks, W; the kept points' keys,
+    # about R plus the threshold's margin, 16 rows at a time; the metrics' float64 rows, in chunks), bounded here
+    # as when each row held a member table, a candidate table and their merge (the block sizes that measured the
+    # memory in BENCHMARKS.md), or the top-R tables of a ranked row.
     cand = w + 2 * Z_BOUND * math.sqrt(w * n / len(layout.sample)) + 1024
     counted = n + 80 * w + 32 * int(min(cand, n))
     ranked = (elem + 8 + 8 * 5) * min(max(ks[-1], knn_k, w - 1) + 1, n)

@@ -1,14 +1,12 @@
 """Per-query retrieval values of a block of queries, from the ranks of each query's class members.
 
 Every query of a block is scored against all N references once, the references stored in class order (a
-class's members are one slice of the scores; `prepare`). For float32 scores of blocks with large classes
-(R > N / 64), `retrieval_ranks.counted_ranks` keeps the points scoring above a threshold at or below the
-depth-th score and sorts them: the members' ranks are their places there, the nearest max(k, knn_k) the first.
-Float64 scores (whose keys cannot break ties by index) merge instead (`counted_top`); blocks of small classes
-(where torch's `topk` keeps a small heap and is cheap) and the rare rows the threshold cannot settle take the
-nearest neighbours from `neighbours.top_k_by_index`, and the members' ranks from their classes. All order ties by
-index, so they give the same ranks. precision@1, R-precision and MAP@R follow from the ranks, recall@k and the
-kNN vote from the nearest few.
+class's members are one slice of the scores; `prepare`). For float32 scores, `retrieval_ranks.counted_ranks`
+keeps the points scoring above a threshold at or below the depth-th score and sorts them: the members' ranks are
+their places there, the nearest max(k, knn_k) the first. Float64 scores (whose keys cannot hold the index) and
+the rare rows the threshold cannot settle take the nearest neighbours from `neighbours.top_k_by_index`, and the
+members' ranks from their classes. Both order ties by index, so they give the same ranks. precision@1,
+R-precision and MAP@R follow from the ranks, recall@k and the kNN vote from the nearest few.
 """
 
 from __future__ import annotations
@@ -17,15 +15,16 @@ import numpy as np
 import torch
 
 from latentatlas.analysis.neighbours import Scorer, make_scorer, top_k_by_index
-from latentatlas.analysis.rank_keys import map_rows
-from latentatlas.analysis.retrieval_counting import UNRANKED, ClassLayout, class_layout, counted_top
+from latentatlas.analysis.retrieval_layout import UNRANKED, ClassLayout, class_layout
 from latentatlas.analysis.retrieval_ranks import counted_ranks
 
 # Column order of the per-query values; recall_at_{k} for each cut-off follows.
 VALUE_KEYS = ("precision_at_1", "r_precision", "mean_average_precision_at_r", "knn_accuracy")
-# Blocks whose largest R exceeds this fraction of N are counted: below it torch's topk keeps a small heap and
-# is cheap; above it topk selects and sorts R of N per row (the cost counting removes). A benchmark choice.
-COUNTING_MIN_FRACTION = 1 / 64
+# float32 blocks whose largest R exceeds this fraction of N are counted, the others ranked by topk. 0: all, as
+# counting beat topk at N = 50,000 with 10, 100, 1,000 and 10,000 classes (bench_analysis; 4.6 s against 8.9 s at
+# 100). A huge value restores the former method, which bench_analysis runs side by side.
+COUNTING_MIN_FRACTION = 0.0
+RANK_VALUES_CHUNK = 2**18  # table entries per step of rank_values (fastest per row here from 100 to 5,000 columns)
 
 
 def prepare(
@@ -59,8 +58,8 @@ def query_values(
         rows: (B,) int64 query indices (references themselves), each with R >= 1 other member of its class.
         ks: ascending recall cut-offs; knn_k: neighbours voting in knn_accuracy.
         buffer: (>= B, N) scratch in the score dtype.
-        counting: True selects by threshold and merge, False by `topk` (the former method, faster for small R),
-            None (default) picks by depth (COUNTING_MIN_FRACTION).
+        counting: True ranks float32 scores by threshold and sort, False by `topk` (the former method), None
+            (default) by COUNTING_MIN_FRACTION. Float64 scores are always ranked by `topk`.
 
     Returns:
         (B, 4 + len(ks)) float64, columns VALUE_KEYS then recall_at_{k} for each k.
@@ -72,22 +71,18 @@ def query_values(
     scores = _leave_one_out_scores(scorer, layout, rows, buffer)
     small = max(ks[-1], knn_k)
     depth = torch.clamp(r, min=small)  # (B,) places each query needs
-    if counting is None:  # counting pays where topk is slow: past torch's heap selection (depth > N / 64)
+    if counting is None:
         counting = COUNTING_MIN_FRACTION * scores.shape[1] < max_r
-    if counting and scores.dtype == torch.float32:  # the members' ranks by counting, no merge
-        ranks, first, exact = counted_ranks(scores, rows, layout, depth, small)
+    if counting and scores.dtype == torch.float32:  # the members' ranks by threshold and sort
+        ranks, first, exact = counted_ranks(scores, rows, layout, depth, small)  # scores left as they are
         ranks = ranks[:, :max_r]
     else:
-        if counting:  # float64 keys cannot hold the index: merge, and check for ties
-            nn, exact = counted_top(scores, rows, layout, depth)
-        else:
-            nn = top_k_by_index(scores, int(depth.max()), layout.members, layout.column)
-            exact = torch.ones_like(rows, dtype=torch.bool)
+        nn = top_k_by_index(scores, int(depth.max()), layout.members, layout.column)
+        exact = torch.ones_like(rows, dtype=torch.bool)
         ranks, first = member_ranks(codes[nn] == q_codes[:, None], r, max_r), nn[:, :small]
     if not bool(exact.all()):
         slow = (~exact).nonzero().squeeze(1)
-        again = _leave_one_out_scores(scorer, layout, rows[slow], buffer)
-        again = top_k_by_index(again, int(depth[slow].max()), layout.members, layout.column)
+        again = top_k_by_index(scores[slow], int(depth[slow].max()), layout.members, layout.column)
         ranks[slow] = member_ranks(codes[again] == q_codes[slow, None], r[slow], max_r)
         first[slow] = again[:, :small]
     near = codes[first]  # (B, small) classes of the nearest, nearest first
@@ -132,32 +127,23 @@ def rank_values(ranks: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
     """(B, 3) float64 [P@1, R-precision, MAP@R] from the ranks of each query's members.
 
     Member t (1-based, nearest first) at rank rho_t <= R is a hit at rank rho_t with t hits up to there, so it adds
-    t / rho_t to MAP@R's sum (precision counted within the first R, as PML does). The members within the first R are
-    a prefix of each row: on CPU each row sums only its prefix (NumPy, rows spread over torch's threads; a masked
-    sum over the whole (B, W) table took 15% of the N = 50,000 benchmark), elsewhere a masked sum.
+    t / rho_t to MAP@R's sum (precision counted within the first R, as PML does). Rows go RANK_VALUES_CHUNK table
+    entries at a time, so that the float64 temporaries stay in cache (the whole (B, W) table at once took 15% of
+    the N = 50,000 benchmark at R = 5,000; 4x slower per row than in chunks).
 
     Args:
         ranks: (B, W) int64 1-based ranks of the members in increasing order (UNRANKED past the known ones);
             W >= max(r).
         r: (B,) relevant items per query, each >= 1.
     """
-    if ranks.device.type != "cpu":
-        t = torch.arange(1, ranks.shape[1] + 1, device=ranks.device, dtype=torch.float64)
-        hits = ranks <= r[:, None]
-        rf = r.to(torch.float64)
-        ap = torch.where(hits, t[None, :] / ranks.to(torch.float64), 0.0).sum(dim=1)
-        return torch.stack([(ranks[:, 0] == 1).to(torch.float64), hits.sum(dim=1) / rf, ap / rf], dim=1)
-    a, rr, out = ranks.numpy(), r.tolist(), np.empty((len(r), 3))
-    t = np.arange(1, a.shape[1] + 1, dtype=np.float64)
-
-    def chunk(s: int, e: int) -> None:
-        for i in range(s, e):
-            row = a[i]
-            c = int(np.searchsorted(row, rr[i], side="right"))  # the hits: ranks <= R
-            out[i] = (float(row[0] == 1), c / rr[i], float((t[:c] / row[:c]).sum()) / rr[i])
-
-    map_rows(chunk, len(out))
-    return torch.from_numpy(out)
+    rows = max(1, RANK_VALUES_CHUNK // ranks.shape[1])
+    if len(r) > rows:
+        return torch.cat([rank_values(ranks[s : s + rows], r[s : s + rows]) for s in range(0, len(r), rows)])
+    t = torch.arange(1, ranks.shape[1] + 1, device=ranks.device, dtype=torch.float64)
+    hits = ranks <= r[:, None]  # the members within the first R (a prefix of each row)
+    rf = r.to(torch.float64)
+    ap = torch.where(hits, t[None, :] / ranks.to(torch.float64), 0.0).sum(dim=1)
+    return torch.stack([(ranks[:, 0] == 1).to(torch.float64), hits.sum(dim=1) / rf, ap / rf], dim=1)
 
 
 def knn_vote(nn_codes: torch.Tensor) -> torch.Tensor:

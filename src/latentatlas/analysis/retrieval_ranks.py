@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from latentatlas.analysis.rank_keys import EMPTY, key_columns, map_rows, rank_keys, sort_rows
-from latentatlas.analysis.retrieval_counting import UNRANKED, ClassLayout, candidate_cap
+from latentatlas.analysis.retrieval_layout import UNRANKED, ClassLayout, candidate_cap
 
 LOW = np.int64(2**32 - 1)
 HALF = np.int64(2**31 - 1)  # CPU keys: 32 bits of score, 31 of index (HALF - index), 1 of membership

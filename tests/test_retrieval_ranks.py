@@ -3,7 +3,8 @@
 Data whose float32 scores are exact (so float32, float64 and the float64 brute force rank alike, ties included):
 rows with four +-1 entries (cosine: unit rows are +-0.5, cosines multiples of 1/4) and small integers with
 their negatives (euclidean: the mean is exactly 0). The counting path is forced (and the ranked path, for
-comparison); a small column sample makes the threshold an estimate, a negative bound makes rows fall back.
+comparison; float64 is always ranked by topk); a small column sample makes the threshold an estimate, a negative
+bound makes rows fall back.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import pytest
 import torch
 
 import latentatlas.analysis.retrieval_blocks as blocks
-import latentatlas.analysis.retrieval_counting as counting
+import latentatlas.analysis.retrieval_layout as layout_mod
 import latentatlas.analysis.retrieval_ranks as ranks_mod
 from latentatlas.analysis.inputs import as_labels
-from latentatlas.analysis.neighbours import make_scorer, top_k_by_index
+from latentatlas.analysis.neighbours import top_k_by_index
 from latentatlas.analysis.retrieval import retrieval_metrics
 
 KEYS = ("precision_at_1", "r_precision", "mean_average_precision_at_r", "knn_accuracy")
@@ -71,9 +72,9 @@ def brute_force(x: np.ndarray, labels: np.ndarray, metric: str, ks: tuple[int, .
 def force(monkeypatch, counted: bool, sample: int | None = None, z: float | None = None) -> None:
     monkeypatch.setattr(blocks, "COUNTING_MIN_FRACTION", 0.0 if counted else 1e9)
     if sample is not None:
-        monkeypatch.setattr(counting, "SAMPLE_COLUMNS", sample)
+        monkeypatch.setattr(layout_mod, "SAMPLE_COLUMNS", sample)
     if z is not None:
-        monkeypatch.setattr(counting, "Z_BOUND", z)
+        monkeypatch.setattr(layout_mod, "Z_BOUND", z)
 
 
 @pytest.mark.parametrize("metric", ["cosine", "euclidean"])
@@ -92,67 +93,45 @@ def test_heavy_ties_equal_brute_force(rng, monkeypatch, metric, dtype, counted, 
         assert got["n_lone_queries"] == 5 and got["n_queries"] == len(x) - 5
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_counted_neighbours_equal_topk_row_by_row(rng, dtype):
+def test_counted_values_equal_topk_on_continuous_data(rng):
     # Continuous data (natural float32 ties now and then), four class sizes and three lone points; the column
-    # sample smaller than N (the threshold is an estimate) and equal to N.
+    # sample smaller than N (the threshold is an estimate) and equal to N; blocks of one class and across two.
     n = 1000
     sizes = rng.multinomial(n - 3, [0.6, 0.3, 0.07, 0.03])
     labels = np.concatenate([np.repeat(np.arange(4), sizes), [7, 8, 9]])
     rng.shuffle(labels)
     x = torch.from_numpy(rng.normal(size=(20, 12))[labels] * 0.4 + rng.normal(size=(n, 12)))
     codes, _, counts = as_labels(labels, n)
-    plain = make_scorer(x, "cosine", dtype)  # the references in their own order: the reference ranking
     order = torch.argsort(codes, stable=True)
     order = order[torch.as_tensor(counts)[codes[order]] > 1]
-    buffer = torch.empty(150, n, dtype=dtype)
-    for k in (None, n):  # K < N (the threshold is an estimate), K = N
-        scorer, layout = blocks.prepare(x, codes, counts, "cosine", dtype, k)
-        exact_rows = 0
-        for s in range(0, len(order), 150):  # blocks of one class and blocks across two
+    buffer = torch.empty(150, n, dtype=torch.float32)
+    for k in (None, n):
+        scorer, layout = blocks.prepare(x, codes, counts, "cosine", torch.float32, k)
+        for s in range(0, len(order), 150):
             rows = order[s : s + 150]
-            depth = torch.clamp(layout.counts[codes[rows]] - 1, min=5)
-            scores = blocks._leave_one_out_scores(scorer, layout, rows, buffer)
-            nn, exact = counting.counted_top(scores, rows, layout, depth)
-            ref = plain.scores(plain.ref[rows], torch.empty(len(rows), n, dtype=dtype))
-            ref[torch.arange(len(rows)), rows] = -torch.inf
-            ref = top_k_by_index(ref, int(depth.max()))
-            for i in exact.nonzero().squeeze(1).tolist():
-                assert torch.equal(nn[i, : depth[i]], ref[i, : depth[i]]), (s, i)
-            exact_rows += int(exact.sum())
             a = blocks.query_values(scorer, layout, rows, [1, 3], 5, buffer, counting=True)
             b = blocks.query_values(scorer, layout, rows, [1, 3], 5, buffer, counting=False)
             torch.testing.assert_close(a, b, rtol=0, atol=0)
-        assert exact_rows > 0.99 * len(order)  # the threshold estimate rarely sends a row to topk
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_fallback_rows_of_mixed_blocks_equal_topk(rng, monkeypatch, dtype):
+def test_fallback_rows_of_mixed_blocks_equal_topk(rng, monkeypatch):
     # Rows sent to the topk fallback: in blocks that mix a large and a small class, the small class's rows, ranked
     # to their own depth, shallower than the block's largest R (a bug once broke on that); elsewhere every other.
     n = 600
     labels = rng.permutation(np.repeat([0, 1, 2], [400, 150, 50]))
     x = torch.from_numpy(rng.normal(size=(3, 8))[labels] * 0.5 + rng.normal(size=(n, 8)))
     codes, _, counts = as_labels(labels, n)
-    scorer, layout = blocks.prepare(x, codes, counts, "cosine", dtype)
+    scorer, layout = blocks.prepare(x, codes, counts, "cosine", torch.float32)
     order = torch.argsort(codes, stable=True)
-    real = {"ranks": ranks_mod.counted_ranks, "top": counting.counted_top}
+    real = ranks_mod.counted_ranks
 
-    def keep(depth):  # mixed block: its shallower rows fall back; one-class block: every other row
+    def half_ranks(scores, rows, layout, depth, small):  # mixed block: its shallower rows; else every other row
+        ranks, first, exact = real(scores, rows, layout, depth, small)
         deepest = depth == depth.max()
-        return deepest & ((depth != depth.min()) | (torch.arange(len(depth)) % 2 == 0))
-
-    def half_ranks(scores, rows, layout, depth, small):
-        ranks, first, exact = real["ranks"](scores, rows, layout, depth, small)
-        return ranks, first, exact & keep(depth)
-
-    def half_top(scores, rows, layout, depth):
-        nn, exact = real["top"](scores, rows, layout, depth)
-        return nn, exact & keep(depth)
+        return ranks, first, exact & deepest & ((depth != depth.min()) | (torch.arange(len(depth)) % 2 == 0))
 
     monkeypatch.setattr(blocks, "counted_ranks", half_ranks)
-    monkeypatch.setattr(blocks, "counted_top", half_top)
-    buffer = torch.empty(120, n, dtype=dtype)
+    buffer = torch.empty(120, n, dtype=torch.float32)
     for s in range(0, n, 120):  # blocks 3 and 4 hold both the 400-member class and the 150 one
         rows = order[s : s + 120]
         a = blocks.query_values(scorer, layout, rows, [1, 3], 5, buffer, counting=True)
@@ -168,7 +147,7 @@ def test_member_ranks_and_rank_values_equal_brute_force(rng):
     values = blocks.rank_values(ranks, r).numpy()
     for i in range(b):
         hits = [j + 1 for j in range(int(r[i])) if rel[i, j]]  # 1-based ranks of the members within the first R
-        expected = hits + [counting.UNRANKED] * (width - len(hits))
+        expected = hits + [layout_mod.UNRANKED] * (width - len(hits))
         assert ranks[i].tolist() == expected
         ap = sum((t + 1) / rho for t, rho in enumerate(hits)) / int(r[i])
         np.testing.assert_allclose(values[i], [float(rel[i, 0]), len(hits) / int(r[i]), ap], rtol=1e-12)
