@@ -4,14 +4,15 @@ The study of issue 15: the budget-aware recipe (`cifar10-embed`: whitened CNN, c
 smoothing, a linear schedule that ends with the budget, flip-averaged test embeddings), the earlier default
 (`cifar10-triplet`) and a plain softmax classifier on the same network and recipe (`model.normalize=false`, its
 head's output as embeddings), each after 5, 10 and 20 minutes with 2 seeds, plus one 40-minute run of the recipe,
-single-seed 5-minute ablations that each remove one choice of the recipe, and the recipe on a wider network
-(widths 48-96-192, 20 minutes, 2 seeds). The wide network lost at 5 minutes; it was added when the faster machine
-of 2026-12-04 gave the default network 54 epochs in 20 minutes for 0.824 test precision@1, no more than its 28
-epochs did before (0.825; results/quality/extra/, seed 0, outside the plan): capacity, not epochs, limits it. The
-seed sets the split too, so the two seeds are two test splits (5,000 images each, 10% of the shared CIFAR-10
-training images, never trained on).
+single-seed 5-minute ablations that each remove one choice of the recipe, all on widths 32-64-128 (the recipe's
+first network), and the recipe on widths 48-96-192 after 5, 10 and 20 minutes with 2 seeds. The wider network was
+added when the faster machine of 2026-12-04 gave 32-64-128 54 epochs in 20 minutes for 0.824 test precision@1, no
+more than its 28 epochs did before (0.825; results/quality/extra/, seed 0, outside the plan): capacity, not
+epochs, limited it. It won at every budget and became `cifar10-embed`'s default that day; one 20-minute run on
+widths 64-128-256 asks whether capacity still pays. The seed sets the split too, so the two seeds are two test
+splits (5,000 images each, 10% of the shared CIFAR-10 training images, never trained on).
 
-About 5 hours of machine time in all, so the study is resumable across sessions and machines: each finished run's
+About 6 hours of machine time in all, so the study is resumable across sessions and machines: each finished run's
 numbers are written to `benchmarks/results/quality/<run>.json` (committed) and skipped when the study is rerun;
 runs go in priority order (seed 0 of the main budgets first); `LATENTATLAS_QUALITY_MINUTES` caps the wall time of
 one invocation (no run starts that would not end within it), and rows not yet measured say so in the table.
@@ -38,6 +39,9 @@ ZIP = Path(os.environ.get("LATENTATLAS_CIFAR_ZIP", ROOT.parent / "shared" / "dat
 RESULTS = ROOT / "benchmarks" / "results" / "quality"
 EVAL_MINUTES = 1.0  # test embedding, analysis and report after the budget (measured 2026-12-02: 10-16 s a run)
 
+# cifar10-embed ran on widths 32-64-128 until 2026-12-04; its rows (and the softmax, ablation and 40-minute rows
+# built on it) keep those widths, so that rerunning them reproduces what their files hold.
+NARROW = ["model.cnn_widths=[32,64,128]"]
 SOFTMAX = ["loss.metric.name=softmax", "loss.metric.softmax.label_smoothing=0.1", "model.normalize=false"]
 # each row: one choice of cifar10-embed undone, everything else kept
 ABLATIONS = {
@@ -47,25 +51,30 @@ ABLATIONS = {
     "embed - linear schedule (cosine)": ["train.schedule=cosine"],
     "embed - cosine classifier (mined triplets)": ["loss.metric.name=triplet", "loss.mining=all", "loss.margin=0.2"],
 }
-WIDE = ["model.cnn_widths=[48,96,192]"]  # the recipe on a wider network: it lost at 5 minutes, won at 20
-LABELS = {"cifar10-embed": "cifar10-embed", "softmax": "softmax baseline", "cifar10-triplet": "cifar10-triplet",
-          "long": "cifar10-embed", "wide": "cifar10-embed, widths 48-96-192"}  # fmt: skip
+WIDE = ["model.cnn_widths=[48,96,192]"]  # the default widths since 2026-12-04 (explicit: the rows stay as run)
+WIDER = ["model.cnn_widths=[64,128,256]"]  # one step further, 20 minutes: does capacity still pay?
+LABELS = {"cifar10-embed": "cifar10-embed, widths 32-64-128", "softmax": "softmax baseline (32-64-128)",
+          "cifar10-triplet": "cifar10-triplet", "long": "cifar10-embed, widths 32-64-128",
+          "wide": "cifar10-embed (default, widths 48-96-192)", "wider": "cifar10-embed, widths 64-128-256"}  # fmt: skip
 
 
 def plan() -> list[tuple[str, str, str, float, int, list[str]]]:
     """(key, arm, config file, minutes, seed, overrides) in the order they run."""
-    arms = {"cifar10-embed": ("cifar10-embed", []), "softmax": ("cifar10-embed", SOFTMAX),
+    arms = {"cifar10-embed": ("cifar10-embed", NARROW), "softmax": ("cifar10-embed", NARROW + SOFTMAX),
             "cifar10-triplet": ("cifar10-triplet", [])}  # fmt: skip
     order = [("cifar10-embed", 20), ("cifar10-embed", 10), ("softmax", 20), ("cifar10-triplet", 20),
              ("cifar10-embed", 5), ("softmax", 10), ("cifar10-triplet", 10), ("softmax", 5),
              ("cifar10-triplet", 5)]  # fmt: skip
     runs = [(f"{arm}-{m}min-seed0", arm, arms[arm][0], m, 0, arms[arm][1]) for arm, m in order]
     runs += [
-        (f"ablation-{i}-5min-seed0", "ablation", "cifar10-embed", 5, 0, o) for i, o in enumerate(ABLATIONS.values())
+        (f"ablation-{i}-5min-seed0", "ablation", "cifar10-embed", 5, 0, NARROW + o)
+        for i, o in enumerate(ABLATIONS.values())
     ]
     runs += [(f"{arm}-{m}min-seed1", arm, arms[arm][0], m, 1, arms[arm][1]) for arm, m in order]
-    runs.append(("cifar10-embed-40min-seed0", "long", "cifar10-embed", 40, 0, []))
+    runs.append(("cifar10-embed-40min-seed0", "long", "cifar10-embed", 40, 0, NARROW))
     runs += [(f"wide-20min-seed{s}", "wide", "cifar10-embed", 20, s, WIDE) for s in (0, 1)]
+    runs += [(f"wide-{m}min-seed{s}", "wide", "cifar10-embed", m, s, WIDE) for s in (0, 1) for m in (10, 5)]
+    runs.append(("wider-20min-seed0", "wider", "cifar10-embed", 20, 0, WIDER))
     return runs
 
 
@@ -138,7 +147,7 @@ def _table(done: dict[str, dict], quick: bool) -> list[str]:
     rows += ["", "What each choice of the recipe bought (5 minutes, seed 0; each row undoes one choice):", "",
              "| run | epochs | " + " | ".join(m for _, m in METRICS) + " |",
              "|" + "---|" * (2 + len(METRICS))]  # fmt: skip
-    named = [("cifar10-embed (all choices)", "cifar10-embed-5min-seed0")]
+    named = [("cifar10-embed, 32-64-128 (all choices)", "cifar10-embed-5min-seed0")]
     named += [(name, f"ablation-{i}-5min-seed0") for i, name in enumerate(ABLATIONS)]
     rows += [f"| {name} | {_cells([done[key]] if key in done else [])} |" for name, key in named]
     return rows
@@ -168,14 +177,18 @@ def run(quick: bool = False) -> str:
         "follow the budget), then the best checkpoint by validation precision@1 is evaluated on the held-out test "
         "split (5,000 images, 10% of the shared CIFAR-10 training images, chosen by the run's seed). Retrieval by "
         "cosine similarity, leave-one-out over the test split (k-NN accuracy: 10 neighbours vote); pair AUC on "
-        "2,000 fixed test triplets. Two seeds: mean (each seed). The softmax baseline is `cifar10-embed` with "
-        "`loss.metric.name=softmax` (label smoothing 0.1) and `model.normalize=false`; the wide rows are "
-        "`cifar10-embed` with `model.cnn_widths=[48,96,192]`.",
+        "2,000 fixed test triplets. Two seeds: mean (each seed). `cifar10-embed` defaults to widths 48-96-192 "
+        "since 2026-12-04; the rows marked 32-64-128 ran it with `model.cnn_widths=[32,64,128]` (its first "
+        "network). The softmax baseline is that run with `loss.metric.name=softmax` (label smoothing 0.1) and "
+        "`model.normalize=false`.",
         "",
         *_table(done, quick),
     ]
     if dates:
-        lines += ["", f"Runs measured on {', '.join(dates)}, each alone on the machine.{_speed_note(done)}"]
+        hours = sum(r.get("wall_s", 0.0) for r in done.values()) / 3600
+        lines += ["", f"Runs measured on {', '.join(dates)}, each alone on the machine ({len(done)} runs, "
+                  f"{hours:.1f} hours of machine time in all; a rerun of the study runs only the rows without a "
+                  f"result file).{_speed_note(done)}"]  # fmt: skip
     if left:
         lines += ["", f"Not run yet ({len(left)} runs; the next invocation of the study runs them): "
                   + ", ".join(f"`{k}`" for k in left) + "."]  # fmt: skip
