@@ -59,7 +59,8 @@ def counted_ranks(
         ranks: (B, W) int64 1-based ranks of the members, nearest member first; UNRANKED past the members kept
             (they rank beyond the depth) and for the padding. W = largest class in the block.
         first: (B, small) int64 reference indices of the nearest `small`, ties by index.
-        exact: (B,) bool, False for rows that must be ranked by `top_k_by_index` instead.
+        exact: (B,) bool, False for rows that must be ranked by `top_k_by_index` instead (their ranks and first
+            are undefined).
     """
     cut = plan_cut(scores.shape[1], rows, layout, depth)
     if scores.device.type == "cpu":
@@ -128,10 +129,10 @@ def _ranks_numpy(
             neg[member_lo[i] : member_hi[i]] -= 1  # the member flag
             neg[bounds[i] : bounds[i + 1]].sort()
         hits = np.flatnonzero((neg & 1).astype(bool))  # a bool nonzero is branch-free (an int one 3x slower)
-        cut = np.searchsorted(hits, bounds)
+        row_hits = np.searchsorted(hits, bounds)  # row i's hits: hits[row_hits[i] : row_hits[i + 1]]
         for i in good:
-            count = cut[i + 1] - cut[i]
-            ranks[s + i, :count] = hits[cut[i] : cut[i + 1]] - (bounds[i] - 1)
+            count = row_hits[i + 1] - row_hits[i]
+            ranks[s + i, :count] = hits[row_hits[i] : row_hits[i + 1]] - (bounds[i] - 1)
             ranks[s + i, count:] = UNRANKED
             first[s + i] = HALF - ((-neg[bounds[i] : bounds[i] + small] & LOW) >> 1)
             exact[s + i] = True
