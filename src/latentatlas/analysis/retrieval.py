@@ -24,7 +24,6 @@ interval (`retrieval_sampling`). docs/analysis-math.md derives both.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,7 +34,7 @@ from latentatlas.analysis.heap import release_free_memory
 from latentatlas.analysis.inputs import DEFAULT_MEMORY_BUDGET, as_labels, as_matrix
 from latentatlas.analysis.neighbours import Scorer, check_score_options
 from latentatlas.analysis.retrieval_blocks import VALUE_KEYS, prepare, query_values
-from latentatlas.analysis.retrieval_layout import Z_BOUND, ClassLayout
+from latentatlas.analysis.retrieval_layout import ClassLayout
 from latentatlas.analysis.retrieval_sampling import CONFIDENCE, interval_estimates, stratified_queries
 from latentatlas.dist import all_gather_rows, check_shards, share
 from latentatlas.errors import ConfigError, DataError
@@ -155,14 +154,10 @@ def _block_size(
     n = scorer.ref.shape[0]
     w = int(layout.counts.max())
     elem = scorer.ref.element_size()
-    # Per query row: its scores, then either the counting tables (the members' ranks, W; the kept points' keys,
-    # about R plus the threshold's margin, 16 rows at a time; the metrics' float64 rows, in chunks), bounded here
-    # as when each row held a member table, a candidate table and their merge (the block sizes that measured the
-    # memory in BENCHMARKS.md), or the top-R tables of a ranked row.
-    cand = w + 2 * Z_BOUND * math.sqrt(w * n / len(layout.sample)) + 1024
-    counted = n + 80 * w + 32 * int(min(cand, n))
-    ranked = (elem + 8 + 8 * 5) * min(max(ks[-1], knn_k, w - 1) + 1, n)
-    per_row = elem * n + max(counted, ranked)
+    # Per query row: its scores, then the top-R tables of a ranked row (float64 scores, fallback rows), which
+    # also bound the counting tables (the members' ranks, W int64, and the few neighbours; the kept points' keys
+    # live 16 rows at a time and the metrics' float64 rows in chunks, neither growing with the block).
+    per_row = elem * n + (elem + 8 + 8 * 5) * min(max(ks[-1], knn_k, w - 1) + 1, n)
     return block_size or max(1, min(n, memory_budget // per_row))
 
 

@@ -21,10 +21,10 @@ from latentatlas.analysis.retrieval_ranks import counted_ranks
 # Column order of the per-query values; recall_at_{k} for each cut-off follows.
 VALUE_KEYS = ("precision_at_1", "r_precision", "mean_average_precision_at_r", "knn_accuracy")
 # float32 blocks whose largest R exceeds this fraction of N are counted, the others ranked by topk. 0: all, as
-# counting beat topk at N = 50,000 with 10, 100, 1,000 and 10,000 classes (bench_analysis; 4.6 s against 8.9 s at
-# 100). A huge value restores the former method, which bench_analysis runs side by side.
+# counting beat topk at every class count bench_analysis measures (10 to 10,000 at N = 50,000). A huge value
+# restores the former method, which bench_analysis runs side by side.
 COUNTING_MIN_FRACTION = 0.0
-RANK_VALUES_CHUNK = 2**18  # table entries per step of rank_values (fastest per row here from 100 to 5,000 columns)
+RANK_VALUES_CHUNK = 2**18  # table entries per step of rank_values (the fastest per row, 100 to 5,000 columns)
 
 
 def prepare(
@@ -128,8 +128,8 @@ def rank_values(ranks: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
 
     Member t (1-based, nearest first) at rank rho_t <= R is a hit at rank rho_t with t hits up to there, so it adds
     t / rho_t to MAP@R's sum (precision counted within the first R, as PML does). Rows go RANK_VALUES_CHUNK table
-    entries at a time, so that the float64 temporaries stay in cache (the whole (B, W) table at once took 15% of
-    the N = 50,000 benchmark at R = 5,000; 4x slower per row than in chunks).
+    entries at a time, so that the float64 temporaries stay in cache (the whole (B, W) table at once was several
+    times slower per row at R = 5,000).
 
     Args:
         ranks: (B, W) int64 1-based ranks of the members in increasing order (UNRANKED past the known ones);
