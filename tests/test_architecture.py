@@ -18,7 +18,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "latentatlas"
 # each one may import (its own layer's modules always; circles among them are caught separately).
 LAYER = {
     **dict.fromkeys(
-        ["_version", "errors", "choices", "outdir", "jsonio", "textio", "device", "dist", "__init__"], "base"
+        ["_version", "errors", "choices", "outdir", "jsonio", "textio", "device", "heap", "dist", "__init__"], "base"
     ),
     "data": "data",
     "models": "models",

@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentatlas.analysis.heap import release_free_memory
 from latentatlas.analysis.inputs import DEFAULT_MEMORY_BUDGET, as_labels, as_matrix
 from latentatlas.analysis.neighbours import Scorer, check_score_options
 from latentatlas.analysis.retrieval_blocks import VALUE_KEYS, prepare, query_values
@@ -38,6 +37,7 @@ from latentatlas.analysis.retrieval_layout import ClassLayout
 from latentatlas.analysis.retrieval_sampling import CONFIDENCE, interval_estimates, stratified_queries
 from latentatlas.dist import all_gather_rows, check_shards, share
 from latentatlas.errors import ConfigError, DataError
+from latentatlas.heap import release_free_memory
 
 RETRIEVAL_METRICS = ("cosine", "euclidean")
 

@@ -8,6 +8,7 @@ import torch
 
 from latentatlas.config import Config
 from latentatlas.device import resolve_device, set_threads
+from latentatlas.heap import heap_kept
 from latentatlas.tasks.build import build_task, metric_names
 from latentatlas.tasks.checks import check_distributed
 from latentatlas.train.distributed import init_distributed, shutdown
@@ -49,6 +50,7 @@ def train(
             device = resolve_device(config.device) if not info.enabled else device
             torch.manual_seed(config.seed)
             task = build_task(config, device)
-            return fit(task, state, info, device)
+            with heap_kept():  # a step's large tensors reuse the last step's pages instead of fresh mmaps
+                return fit(task, state, info, device)
     finally:
         shutdown(info)
